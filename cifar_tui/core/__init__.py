@@ -1,0 +1,1 @@
+"""Plain Python + NumPy core: never imports Textual; only trainer-side modules import TensorFlow."""
