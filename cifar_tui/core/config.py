@@ -74,8 +74,9 @@ class TrainConfig:
 
     preset: str = _knob(DEFAULT_PRESET, "preset this config started from")
     """Preset this config started from (informational); it fills keys a TOML file leaves out."""
-    architecture: str = _knob("recipe-cnn", "model", "recipe-cnn|airbench")
-    """Model: the recipe's 6-conv ELU/BN CNN (~309k parameters) or an airbench-style net."""
+    architecture: str = _knob("recipe-cnn", "model", "recipe-cnn|airbench|airbench-small")
+    """Model: the recipe's 6-conv ELU/BN CNN (~309k parameters), an airbench94-style net
+    (widths 64/256/256, 118 M multiply-adds per image) or its narrower sibling (64/128/128)."""
     epochs: int = _knob(125, "passes over the training set", "[1, 10000]")
     """Passes over the training set; the recipe's 125 reach about 90% test accuracy."""
     batch_size: int = _knob(64, "global batch size", "[1, 65536]")
@@ -99,11 +100,11 @@ class TrainConfig:
     lr_step_epochs: list[int] = _knob(
         [75, 100], "epochs after which step rates apply", "[1, 10000]"
     )
-    """Epochs after which the step schedule switches rate; strictly increasing, below epochs."""
+    """Epochs after which the step schedule switches rate; strictly increasing."""
     lr_step_values: list[float] = _knob([0.0005, 0.0003], "step-schedule rates", "(0, 10]")
     """The rate after each of lr_step_epochs (same length)."""
     warmup_epochs: float = _knob(0.0, "linear warm-up epochs (onecycle/cosine)", "[0, 10000]")
-    """Linear warm-up for onecycle/cosine, in epochs (fractions allowed); at most epochs."""
+    """Linear warm-up for onecycle/cosine, in epochs (fractions allowed; capped at epochs)."""
     weight_decay: float = _knob(1e-4, "L2 on conv/dense kernels", "[0, 1)")
     """L2 factor on conv and dense kernels (a loss term, as in the recipe)."""
     dropout: list[float] = _knob([0.2, 0.3, 0.4], "dropout per conv block (3 rates)", "[0, 1)")
@@ -149,19 +150,15 @@ class TrainConfig:
 
     def _cross_field_problems(self, bad: set[str]) -> Iterator[FieldProblem]:
         """Rules tying one field to another, skipped where a field involved is already bad."""
-        epochs, steps, values = self.epochs, self.lr_step_epochs, self.lr_step_values
-        if bad.isdisjoint({"warmup_epochs", "epochs"}) and self.warmup_epochs > epochs:
-            rule = f"must be >= 0 and <= epochs ({epochs}) (got {self.warmup_epochs!r})"
-            yield FieldProblem("warmup_epochs", "warmup_epochs " + rule)
+        # Step boundaries and warm-up may lie beyond `epochs`: a short trial of a preset (say
+        # `--preset recipe-2018 --epochs 2`) simply never reaches them; the schedule clamps.
+        steps, values = self.lr_step_epochs, self.lr_step_values
         if "dropout" not in bad and len(self.dropout) != 3:
             rule = f"must have 3 values, one per conv block (got {self.dropout!r})"
             yield FieldProblem("dropout", "dropout " + rule)
-        if self.lr_schedule != "step" or not bad.isdisjoint({"lr_step_epochs", "epochs"}):
+        if self.lr_schedule != "step" or "lr_step_epochs" in bad:
             return
-        if any(step >= epochs for step in steps):
-            rule = f"entries must each be >= 1 and < epochs ({epochs}) (got {steps!r})"
-            yield FieldProblem("lr_step_epochs", "lr_step_epochs " + rule)
-        elif any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
+        if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
             rule = f"must be strictly increasing (got {steps!r})"
             yield FieldProblem("lr_step_epochs", "lr_step_epochs " + rule)
         if "lr_step_values" not in bad and len(values) != len(steps):
@@ -456,16 +453,17 @@ def preset(name: str) -> TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     # The published recipe: about 90% test accuracy after 125 epochs.
     "recipe-2018": TrainConfig(),
-    # Airbench-style speed run. A 12-epoch onecycle with batch 512 and Nesterov SGD needs a high
-    # peak rate; label smoothing regularises instead of dropout; BatchNorm statistics must follow
-    # weights that move fast (keep 0.6 per step); 2 px crops and flips replace the recipe's
-    # slower rotate/shift augmentation. Values are provisional until measured.
+    # Airbench-style speed run, sized for a CPU: airbench94's whitening stem and conv groups at
+    # widths 64/128/128 (54 M multiply-adds per image, 1.4x the recipe's CNN; the full 64/256/256
+    # net is 3x the recipe and ran at ~190 img/s here). Nesterov SGD with a one-cycle rate (peak
+    # 0.2 for batch 256, i.e. ResNet-9's 0.4 per 512), label smoothing instead of dropout, and
+    # 2-pixel crops plus flips instead of the recipe's slower rotations and shifts.
     "fast": TrainConfig(
-        preset="fast", architecture="airbench", epochs=12, batch_size=512,
+        preset="fast", architecture="airbench-small", epochs=15, batch_size=256,
         optimizer="sgd", learning_rate=0.2, momentum=0.9, nesterov=True, lr_time_decay=0.0,
-        lr_schedule="onecycle", warmup_epochs=2.0, lr_step_epochs=[], lr_step_values=[],
+        lr_schedule="onecycle", warmup_epochs=3.0, lr_step_epochs=[], lr_step_values=[],
         weight_decay=2.5e-4, dropout=[0.0, 0.0, 0.0], label_smoothing=0.2,
-        batch_norm_momentum=0.6, rotation_degrees=0.0, shift_fraction=0.0,
+        batch_norm_momentum=0.9, rotation_degrees=0.0, shift_fraction=0.0,
         horizontal_flip=True, crop_padding=2, cutout=0,
     ),
     # A smoke trial: the recipe on 5,000 images for 3 epochs. The step switches (75, 100) lie

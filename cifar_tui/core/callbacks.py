@@ -1,0 +1,172 @@
+"""Keras callbacks that turn `fit()` into run-folder events, epoch lines, checkpoints and stops."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from cifar_tui.core.stopping import StopRequest
+
+# Batch progress events at most this often (seconds): ~5/s is smooth in the UI and cheap on disk.
+BATCH_EVENT_INTERVAL = 0.2
+
+
+class DivergedError(RuntimeError):
+    """The training loss became NaN or infinite: further steps would train on garbage."""
+
+
+@dataclass
+class EvaluationResult:
+    """Class probabilities for a labelled set and the metrics that follow from them."""
+
+    probabilities: np.ndarray
+    labels: np.ndarray
+    accuracy: float
+    loss: float
+
+
+def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> EvaluationResult:
+    """Accuracy and mean categorical cross-entropy (no smoothing, no L2 term) from probabilities."""
+    labels = labels.astype(np.int64)
+    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    loss = float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0)))) if len(labels) else float("nan")
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels)) if len(labels) else 0.0
+    return EvaluationResult(probabilities.astype(np.float32), labels, accuracy, loss)
+
+
+def predict_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities for uint8 images, in float32."""
+    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Per batch: throttled progress and stop checks. Per epoch: validate, report, checkpoint.
+
+    `on_epoch_saved(epoch, test_result)` runs after the metrics are recorded; the trainer uses it to
+    write the checkpoint, model.keras and predictions.npz.
+    """
+
+    def __init__(
+        self,
+        *,
+        emit: Callable[..., Any],
+        print_line: Callable[[str], None],
+        stop: StopRequest,
+        steps_per_epoch: int,
+        epochs: int,
+        batch_size: int,
+        validation: tuple[np.ndarray, np.ndarray],
+        test: tuple[np.ndarray, np.ndarray] | None,
+        on_epoch_saved: Callable[[int, EvaluationResult], None],
+        learning_rate_at: Callable[[int], float],
+        first_step: int = 0,
+    ) -> None:
+        super().__init__()
+        self._emit = emit
+        self._print = print_line
+        self._stop = stop
+        self._steps = steps_per_epoch
+        self._epochs = epochs
+        self._batch_size = batch_size
+        self._validation = validation
+        self._test = test  # None: validation *is* the test set (the recipe's way)
+        self._on_epoch_saved = on_epoch_saved
+        self._learning_rate_at = learning_rate_at
+        self._first_step = first_step  # batches of the first epoch done before a resume
+        self.steps_done = 0
+        self.last_epoch_done = 0
+        self.first_batch_seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+        self._last_batch_event = 0.0
+        self._first_batch_logged = False
+        self.steps_done = self._first_step
+        self._epoch_first_step = self._first_step
+        self._first_step = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.steps_done = self._epoch_first_step + batch + 1
+        now = time.perf_counter()
+        if not self._first_batch_logged:
+            self._first_batch_logged = True
+            self.first_batch_seconds.append(now - self._epoch_start)
+        if self._stop.is_set():
+            self.model.stop_training = True
+        if now - self._last_batch_event < BATCH_EVENT_INTERVAL and not self._stop.is_set():
+            return
+        self._last_batch_event = now
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        if not math.isfinite(loss):
+            raise DivergedError(f"training loss became {loss} at step {self.steps_done}")
+        images = (self.steps_done - self._epoch_first_step) * self._batch_size
+        self._emit(
+            "batch",
+            epoch=self._current_epoch(),
+            step=self.steps_done,
+            steps=self._steps,
+            loss=loss,
+            accuracy=float(logs.get("accuracy", math.nan)),
+            images_per_second=images / max(now - self._epoch_start, 1e-9),
+        )
+
+    def _current_epoch(self) -> int:
+        return self.last_epoch_done + 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.steps_done < self._steps:
+            return  # stopped mid-epoch: the trainer checkpoints the partial epoch itself
+        train_seconds = time.perf_counter() - self._epoch_start
+        logs = logs if logs is not None else {}
+        loss = float(logs.get("loss", math.nan))
+        if not math.isfinite(loss):
+            raise DivergedError(f"training loss became {loss} in epoch {epoch + 1}")
+        validation = evaluate_probabilities(
+            predict_probabilities(self.model, self._validation[0]), self._validation[1]
+        )
+        test = validation
+        if self._test is not None:
+            test = evaluate_probabilities(
+                predict_probabilities(self.model, self._test[0]), self._test[1]
+            )
+        logs.update(val_loss=validation.loss, val_accuracy=validation.accuracy,
+                    test_accuracy=test.accuracy)
+        images = (self._steps - self._epoch_first_step) * self._batch_size
+        fields = {
+            "epoch": epoch + 1,
+            "epochs": self._epochs,
+            "loss": loss,
+            "accuracy": float(logs.get("accuracy", math.nan)),
+            "val_loss": validation.loss,
+            "val_accuracy": validation.accuracy,
+            "test_accuracy": test.accuracy,
+            "learning_rate": self._learning_rate_at((epoch + 1) * self._steps - 1),
+            "seconds": time.perf_counter() - self._epoch_start,
+            "train_seconds": train_seconds,
+            "images_per_second": images / max(train_seconds, 1e-9),
+            "first_batch_seconds": self.first_batch_seconds[-1] if self.first_batch_seconds else None,
+            "partial": self._epoch_first_step > 0,
+        }
+        self._emit("epoch_ended", **fields)
+        self._print(format_epoch_line(fields))
+        self.last_epoch_done = epoch + 1
+        self._on_epoch_saved(epoch + 1, test)
+
+
+def format_epoch_line(fields: dict) -> str:
+    """One readable line per epoch, no carriage returns, for logs and `nohup` files."""
+    width = len(str(fields["epochs"]))
+    return (
+        f"epoch {fields['epoch']:>{width}}/{fields['epochs']}"
+        f"  loss {fields['loss']:.4f}  acc {100 * fields['accuracy']:5.2f}%"
+        f"  val_loss {fields['val_loss']:.4f}  val_acc {100 * fields['val_accuracy']:5.2f}%"
+        f"  lr {fields['learning_rate']:.3g}  {fields['seconds']:.1f}s"
+        f"  {fields['images_per_second']:.0f} img/s"
+    )

@@ -1,0 +1,92 @@
+"""Crash-safe checkpoints: one .npz of model + optimizer variables, then `latest.json` points at it.
+
+The order (write the new file atomically, then atomically replace `latest.json`, then delete the old
+file) means that a kill at any moment leaves `latest.json` naming a complete checkpoint.
+Plain arrays rather than a `.keras` file let a resumed run rebuild its optimizer and schedule from
+the config (for example with more epochs) and keep the checkpoint free of custom objects.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cifar_tui.core.atomic import atomic_write_bytes, atomic_write_text
+from cifar_tui.core.errors import UserError
+
+LATEST_FILE = "latest.json"
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """Where a run stands: `epoch` epochs complete plus `step` batches of the next one."""
+
+    file: str
+    epoch: int
+    step: int
+    normalization_mean: list[float]
+    normalization_std: list[float]
+
+
+def save_checkpoint(
+    directory: Path, model: Any, epoch: int, step: int, mean: list[float], std: list[float]
+) -> Path:
+    """Write model and optimizer state for (epoch, step) and make it the latest; return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {f"model_{i:04d}": w for i, w in enumerate(model.get_weights())}
+    for i, variable in enumerate(model.optimizer.variables):
+        arrays[f"optimizer_{i:04d}"] = np.asarray(variable.numpy())
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path = directory / f"epoch-{epoch:04d}-step-{step:06d}.npz"
+    atomic_write_bytes(path, buffer.getvalue())
+    previous = read_latest(directory)
+    info = CheckpointInfo(path.name, epoch, step, list(mean), list(std))
+    atomic_write_text(directory / LATEST_FILE, json.dumps(asdict(info), indent=2) + "\n")
+    if previous is not None and previous.file != path.name:
+        (directory / previous.file).unlink(missing_ok=True)
+    return path
+
+
+def read_latest(directory: Path) -> CheckpointInfo | None:
+    """The checkpoint `latest.json` names, or None when there is none yet."""
+    latest = directory / LATEST_FILE
+    if not latest.exists():
+        return None
+    try:
+        info = CheckpointInfo(**json.loads(latest.read_text()))
+    except (ValueError, TypeError) as error:
+        raise UserError(
+            f"{latest} is not a valid checkpoint index ({error}); the run cannot resume from it"
+        ) from error
+    if not (directory / info.file).is_file():
+        raise UserError(f"{latest} names {info.file}, which is missing; the run cannot resume")
+    return info
+
+
+def restore_checkpoint(directory: Path, info: CheckpointInfo, model: Any) -> None:
+    """Load model and optimizer variables saved by `save_checkpoint` into a compiled model."""
+    path = directory / info.file
+    try:
+        with np.load(path) as archive:
+            model_arrays = [archive[k] for k in sorted(archive.files) if k.startswith("model_")]
+            optimizer_arrays = [
+                archive[k] for k in sorted(archive.files) if k.startswith("optimizer_")
+            ]
+    except (OSError, ValueError, KeyError) as error:
+        raise UserError(f"checkpoint {path} is unreadable ({error}); cannot resume") from error
+    model.set_weights(model_arrays)
+    model.optimizer.build(model.trainable_variables)
+    variables = model.optimizer.variables
+    if len(variables) != len(optimizer_arrays):
+        raise UserError(
+            f"checkpoint {path} holds {len(optimizer_arrays)} optimizer variables but this "
+            f"optimizer has {len(variables)}; resume with the run's own config.toml"
+        )
+    for variable, value in zip(variables, optimizer_arrays, strict=True):
+        variable.assign(value)

@@ -1,0 +1,303 @@
+"""The headless trainer behind `cifar-tui train`: the only code path that trains with TensorFlow.
+
+`run_training` expects the CLI to have validated the config, found the data, created or resolved the
+run folder and taken its lock. It imports TensorFlow itself, after the environment is prepared.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from cifar_tui import __version__
+from cifar_tui.core import tfenv
+from cifar_tui.core.atomic import atomic_path, atomic_write_bytes
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.data import Cifar10
+from cifar_tui.core.errors import UserError
+from cifar_tui.core.runs import EventWriter, RunFolder
+
+# The recipe evaluates with batch 128; any batch gives the same figures, 256 is faster here.
+PREDICT_BATCH_SIZE = 256
+# How many lines of trainer.log a `failed` event carries for the UI.
+LOG_TAIL_LINES = 20
+
+
+@dataclass
+class TrainingOutcome:
+    """How `run_training` ended: "finished", "stopped" or "failed", and the exit code it implies."""
+
+    status: str
+    exit_code: int
+    test_accuracy: float | None = None
+
+
+def split_validation(
+    data: Cifar10, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(train x, train y, val x, val y): a seeded holdout, or the test set when fraction is 0."""
+    if fraction <= 0:
+        return data.x_train, data.y_train, data.x_test, data.y_test
+    order = np.random.default_rng(seed).permutation(len(data.x_train))
+    held = max(1, int(round(fraction * len(order))))
+    val_index, train_index = np.sort(order[:held]), np.sort(order[held:])
+    return (data.x_train[train_index], data.y_train[train_index],
+            data.x_train[val_index], data.y_train[val_index])
+
+
+def run_training(
+    config: TrainConfig,
+    run: RunFolder,
+    data: Cifar10,
+    *,
+    user_out: TextIO,
+    stop: Any,
+    resume: bool,
+) -> TrainingOutcome:
+    """Train `config` into `run`, writing events; never raises for training failures."""
+    events = EventWriter(run.events_path)
+    started = time.time()
+    try:
+        return _train(config, run, data, events, user_out, stop, resume, started)
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any training failure becomes a `failed` event
+        message = _one_line(error)
+        # The traceback goes to trainer.log (stderr); the event and the user get one line.
+        traceback.print_exc()
+        events.append("failed", epoch=_epochs_done(run), error=type(error).__name__,
+                      message=message, log_tail=_log_tail(run.log_path))
+        print(f"cifar-tui: training failed: {message} (details in {run.log_path})", file=user_out)
+        return TrainingOutcome("failed", 1)
+    finally:
+        events.close()
+
+
+def _train(
+    config: TrainConfig,
+    run: RunFolder,
+    data: Cifar10,
+    events: EventWriter,
+    user_out: TextIO,
+    stop: Any,
+    resume: bool,
+    started: float,
+) -> TrainingOutcome:
+    tfenv.quiet_tensorflow_logs()
+    import tensorflow as tf
+
+    gpus = tfenv.enable_gpu_memory_growth(tf)
+    import keras
+
+    from cifar_tui.core import checkpoints, model as model_lib, pipeline
+    from cifar_tui.core.callbacks import (
+        RunRecorder,
+        evaluate_probabilities,
+        predict_probabilities,
+    )
+    from cifar_tui.core.schedules import TrainingSchedule
+
+    policy = tfenv.choose_precision(config.mixed_precision, bool(gpus), tfenv.cpu_supports_bf16())
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(config.seed)
+    strategy = _make_strategy(tf, config.strategy, gpus)
+
+    x_train, y_train, x_val, y_val = split_validation(data, config.validation_split, config.seed)
+    steps = pipeline.steps_per_epoch(len(x_train), config.batch_size)
+    if steps < 1:
+        raise UserError(
+            f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
+            "lower --batch-size or raise --train-size"
+        )
+    latest = checkpoints.read_latest(run.checkpoint_dir) if resume else None
+    initial_epoch, initial_step = (latest.epoch, latest.step) if latest else (0, 0)
+    if initial_epoch >= config.epochs:
+        raise UserError(
+            f"run {run.name} already has {initial_epoch} of {config.epochs} epochs; "
+            f"pass --epochs N with N > {initial_epoch} to train further"
+        )
+    per_channel = config.architecture.startswith("airbench")
+    if latest:
+        normalization = model_lib.Normalization(
+            tuple(latest.normalization_mean), tuple(latest.normalization_std)
+        )
+    else:
+        normalization = model_lib.compute_normalization(x_train, per_channel=per_channel)
+
+    schedule = TrainingSchedule(
+        config.learning_rate,
+        config.lr_schedule,
+        steps_per_epoch=steps,
+        total_steps=steps * config.epochs,
+        warmup_steps=min(int(round(config.warmup_epochs * steps)), steps * config.epochs),
+        step_epochs=config.lr_step_epochs,
+        step_values=config.lr_step_values,
+        time_decay=config.lr_time_decay,
+    )
+    with strategy.scope():
+        whitening = None
+        if per_channel and latest is None:
+            whitening = model_lib.whitening_kernel(x_train, normalization)
+        model = model_lib.build_model(config, normalization, whitening)
+        model_lib.compile_model(model, config, schedule)
+        if latest:
+            checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
+        inference_model = keras.models.clone_model(model)
+
+    augmentation = pipeline.Augmentation(
+        rotation_degrees=config.rotation_degrees,
+        shift_fraction=config.shift_fraction,
+        horizontal_flip=config.horizontal_flip,
+        crop_padding=config.crop_padding,
+        cutout=config.cutout,
+    )
+    test = None if config.validation_split <= 0 else (data.x_test, data.y_test)
+    events.append(
+        "run_started",
+        run=run.name,
+        config=config.to_dict(),
+        versions={"cifar_tui": __version__, "tensorflow": tf.__version__,
+                  "keras": keras.__version__, "python": platform.python_version()},
+        device=_describe_device(gpus),
+        strategy=config.strategy,
+        replicas=strategy.num_replicas_in_sync,
+        mixed_precision=policy,
+        train_size=len(x_train),
+        val_size=len(x_val),
+        test_size=len(data.x_test),
+        steps_per_epoch=steps,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        initial_step=initial_step,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        resumed=bool(latest),
+        data_source=str(data.source),
+    )
+    print(
+        f"{'resuming' if latest else 'training'} {run.name}: {config.architecture}, "
+        f"{len(x_train)} images, {steps} steps/epoch, epochs {initial_epoch + 1}-{config.epochs}, "
+        f"{_describe_device(gpus)}, {policy}, {config.strategy} x{strategy.num_replicas_in_sync}",
+        flush=True,
+    )
+
+    def save_state(epoch: int, step: int, test_result: Any | None) -> None:
+        path = checkpoints.save_checkpoint(
+            run.checkpoint_dir, model, epoch, step, list(normalization.mean),
+            list(normalization.std),
+        )
+        events.append("checkpoint_saved", epoch=epoch, step=step, path=str(path.relative_to(run.path)))
+        inference_model.set_weights(model.get_weights())
+        with atomic_path(run.model_path) as temporary:
+            inference_model.save(temporary)
+        if test_result is not None:
+            _save_predictions(run.predictions_path, test_result, epoch)
+            events.append("predictions_saved", epoch=epoch, test_accuracy=test_result.accuracy,
+                          test_loss=test_result.loss)
+
+    recorder = RunRecorder(
+        emit=events.append,
+        print_line=lambda line: print(line, flush=True),
+        stop=stop,
+        steps_per_epoch=steps,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        validation=(x_val, y_val),
+        test=test,
+        on_epoch_saved=lambda epoch, result: save_state(epoch, 0, result),
+        learning_rate_at=lambda step: float(schedule(step)),
+        first_step=initial_step,
+    )
+    recorder.last_epoch_done = initial_epoch
+
+    def fit(first_epoch: int, first_step: int, last_epoch: int) -> None:
+        dataset = pipeline.training_dataset(
+            x_train, y_train, batch_size=config.batch_size, seed=config.seed,
+            augmentation=augmentation, start_epoch=first_epoch, end_epoch=last_epoch,
+            start_step=first_step,
+        )
+        model.fit(dataset, epochs=last_epoch, initial_epoch=first_epoch,
+                  steps_per_epoch=steps - first_step if first_step else steps,
+                  callbacks=[recorder], verbose=0, shuffle=False)
+
+    if not stop.is_set():
+        if initial_step:
+            # Finish the epoch a stop interrupted, then go on with whole epochs.
+            fit(initial_epoch, initial_step, initial_epoch + 1)
+        if not stop.is_set() and recorder.last_epoch_done < config.epochs:
+            fit(recorder.last_epoch_done, 0, config.epochs)
+
+    epoch_done = recorder.last_epoch_done
+    if stop.is_set() and (epoch_done < config.epochs):
+        step = recorder.steps_done if recorder.steps_done < steps else 0
+        if step:  # at an epoch boundary the epoch-end checkpoint is already the latest
+            save_state(epoch_done, step, None)
+        events.append("stopped", epoch=epoch_done, step=step, reason=stop.reason or "stop requested")
+        print(f"stopped at epoch {epoch_done} step {step} ({stop.reason}); checkpoint saved; "
+              f"continue with: cifar-tui train --resume {run.name}", flush=True)
+        return TrainingOutcome("stopped", 0)
+
+    result = evaluate_probabilities(
+        predict_probabilities(inference_model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
+    )
+    _save_predictions(run.predictions_path, result, epoch_done)
+    events.append("predictions_saved", epoch=epoch_done, test_accuracy=result.accuracy,
+                  test_loss=result.loss)
+    events.append("finished", epoch=epoch_done, test_accuracy=result.accuracy,
+                  test_loss=result.loss, seconds=time.time() - started)
+    # The recipe's own closing line.
+    print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}", flush=True)
+    return TrainingOutcome("finished", 0, result.accuracy)
+
+
+def _make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
+    """The tf.distribute strategy the config names; one device (first GPU, else CPU) by default."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+
+
+def _describe_device(gpus: list[str]) -> str:
+    if gpus:
+        return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''}"
+    bf16 = ", AMX/AVX512-BF16" if tfenv.cpu_supports_bf16() else ""
+    return f"CPU ({os.cpu_count()} cores{bf16})"
+
+
+def _save_predictions(path: Path, result: Any, epoch: int) -> None:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, probabilities=result.probabilities, labels=result.labels,
+                        epoch=np.int64(epoch))
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        sys.stderr.flush()
+        return log_path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+
+def _epochs_done(run: RunFolder) -> int:
+    """Epochs complete according to the events so far (for the `failed` event)."""
+    done = [e.get("epoch", 0) for e in run.events() if e.get("type") == "epoch_ended"]
+    return max(done, default=0)
