@@ -1,0 +1,252 @@
+"""Predictions: loading predictions.npz, filtering, sorting and confusion counts (table-driven)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions, write_run
+
+from cifar_tui.core.predictions import (
+    SORT_ORDERS,
+    Predictions,
+    PredictionsError,
+    PredictionView,
+    caption,
+    confusion_matrix,
+    cycle_class,
+    data_source_of,
+    describe_view,
+    load_augmentation_preview,
+    load_predictions,
+    most_confused,
+    next_sort,
+    per_class_accuracy,
+    recorded_data_source,
+    select,
+    short_class_name,
+)
+
+NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def small() -> Predictions:
+    """Five images over three classes; confidences 0.9, 0.5, 0.7, 0.6, 0.8 (images 1, 3 wrong)."""
+    probabilities = np.array(
+        [
+            [0.9, 0.05, 0.05],  # true 0, predicted 0
+            [0.5, 0.3, 0.2],  # true 1, predicted 0  (wrong)
+            [0.1, 0.7, 0.2],  # true 1, predicted 1
+            [0.2, 0.2, 0.6],  # true 0, predicted 2  (wrong)
+            [0.1, 0.1, 0.8],  # true 2, predicted 2
+        ],
+        dtype=np.float32,
+    )
+    return Predictions(probabilities, np.array([0, 1, 1, 0, 2]), epoch=3)
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        pytest.param(PredictionView(), [0, 1, 2, 3, 4], id="all-original-order"),
+        pytest.param(PredictionView(misclassified_only=True), [1, 3], id="misclassified"),
+        pytest.param(PredictionView(true_class=1), [1, 2], id="true-class"),
+        pytest.param(PredictionView(predicted_class=2), [3, 4], id="predicted-class"),
+        pytest.param(PredictionView(true_class=0, predicted_class=2), [3], id="true-and-predicted"),
+        pytest.param(PredictionView(true_class=2, misclassified_only=True), [], id="none-left"),
+        pytest.param(PredictionView(sort="descending"), [0, 4, 2, 3, 1], id="confidence-down"),
+        pytest.param(PredictionView(sort="ascending"), [1, 3, 2, 4, 0], id="confidence-up"),
+        pytest.param(
+            PredictionView(misclassified_only=True, sort="ascending"), [1, 3], id="wrong-least-sure"
+        ),
+    ],
+)
+def test_select(view: PredictionView, expected: list[int]) -> None:
+    assert select(small(), view).tolist() == expected
+
+
+def test_select_rejects_unknown_sort() -> None:
+    with pytest.raises(ValueError, match="unknown sort"):
+        select(small(), PredictionView(sort="random"))
+
+
+def test_sort_keeps_ties_in_test_set_order() -> None:
+    probabilities = np.full((4, 2), 0.5, dtype=np.float32)
+    predictions = Predictions(probabilities, np.zeros(4, np.int64), None)
+    assert select(predictions, PredictionView(sort="descending")).tolist() == [0, 1, 2, 3]
+
+
+def test_derived_arrays() -> None:
+    predictions = small()
+    assert predictions.predicted.tolist() == [0, 0, 1, 2, 2]
+    assert predictions.confidence.tolist() == pytest.approx([0.9, 0.5, 0.7, 0.6, 0.8])
+    assert predictions.accuracy == pytest.approx(0.6)
+    assert len(predictions) == 5
+
+
+def test_confusion_matrix_and_accuracy() -> None:
+    predictions = small()
+    matrix = confusion_matrix(predictions.labels, predictions.predicted, classes=3)
+    assert matrix.tolist() == [[1, 0, 1], [1, 1, 0], [0, 0, 1]]
+    assert matrix.sum() == len(predictions)
+    assert per_class_accuracy(matrix).tolist() == pytest.approx([0.5, 0.5, 1.0])
+    assert most_confused(matrix, 5) == [(0, 2, 1), (1, 0, 1)]
+
+
+def test_per_class_accuracy_of_an_absent_class_is_nan() -> None:
+    matrix = confusion_matrix(np.array([0, 0]), np.array([0, 1]), classes=3)
+    accuracy = per_class_accuracy(matrix)
+    assert accuracy[0] == 0.5 and np.isnan(accuracy[2])
+
+
+def test_fixture_predictions_have_thirty_misclassified() -> None:
+    arrays = fake_predictions()
+    predictions = Predictions(arrays["probabilities"], arrays["labels"], 1)
+    wrong = select(predictions, PredictionView(misclassified_only=True))
+    assert len(wrong) == PREDICTION_COUNT - CORRECT_PREDICTIONS == 30
+    assert confusion_matrix(predictions.labels, predictions.predicted).sum() == PREDICTION_COUNT
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        pytest.param(None, 0, id="all-to-first"),
+        pytest.param(0, 1, id="next"),
+        pytest.param(9, None, id="last-to-all"),
+    ],
+)
+def test_cycle_class(current: int | None, expected: int | None) -> None:
+    assert cycle_class(current) == expected
+
+
+def test_next_sort_cycles_through_every_order() -> None:
+    seen = ["original"]
+    for _ in SORT_ORDERS:
+        seen.append(next_sort(seen[-1]))
+    assert seen == ["original", "descending", "ascending", "original"]
+
+
+@pytest.mark.parametrize(
+    ("true", "predicted", "confidence", "expected"),
+    [
+        pytest.param("cat", "cat", 0.974, "✓ cat 97%", id="correct"),
+        pytest.param("cat", "dog", 0.81, "✗ cat→dog 81%", id="wrong"),
+        pytest.param("automobile", "automobile", 1.0, "✓ automobile 100%", id="long-name"),
+    ],
+)
+def test_caption(true: str, predicted: str, confidence: float, expected: str) -> None:
+    assert caption(true, predicted, confidence) == expected
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        pytest.param(PredictionView(), "all", id="nothing"),
+        pytest.param(
+            PredictionView(True, 3, 5, "descending"),
+            "misclassified · true cat · predicted dog · confidence ↓",
+            id="everything",
+        ),
+        pytest.param(PredictionView(sort="ascending"), "confidence ↑", id="sort-up"),
+    ],
+)
+def test_describe_view(view: PredictionView, expected: str) -> None:
+    assert describe_view(view, NAMES) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("airplane", "plane"), ("automobile", "auto"), ("horse", "horse"), ("bird", "bird")],
+)
+def test_short_class_name(name: str, expected: str) -> None:
+    assert short_class_name(name) == expected
+
+
+def test_load_predictions_of_a_fixture_run(tmp_path: Path) -> None:
+    run = write_run(tmp_path, "run", "finished", 3, epochs_total=3)
+    predictions = load_predictions(run.predictions_path)
+    assert predictions.epoch == 3
+    assert predictions.probabilities.shape == (PREDICTION_COUNT, 10)
+    assert predictions.labels.dtype == np.int64
+    assert predictions.accuracy == pytest.approx(CORRECT_PREDICTIONS / PREDICTION_COUNT)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        pytest.param(
+            {"labels": np.zeros(3, np.int64)}, "no 'probabilities'", id="no-probabilities"
+        ),
+        pytest.param(
+            {"probabilities": np.zeros(3), "labels": np.zeros(3, np.int64)},
+            "expected \\(N, classes\\)",
+            id="probabilities-1d",
+        ),
+        pytest.param(
+            {"probabilities": np.zeros((3, 10)), "labels": np.zeros(4, np.int64)},
+            "labels have shape",
+            id="length-mismatch",
+        ),
+        pytest.param(
+            {"probabilities": np.zeros((2, 10)), "labels": np.array([0, 12])},
+            "outside classes",
+            id="label-out-of-range",
+        ),
+    ],
+)
+def test_load_predictions_rejects_malformed_files(
+    tmp_path: Path, arrays: dict[str, np.ndarray], message: str
+) -> None:
+    path = tmp_path / "predictions.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(PredictionsError, match=message):
+        load_predictions(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(None, "does not exist yet", id="missing"),
+        pytest.param(b"PK\x03\x04 half-written", "not a readable predictions file", id="torn"),
+    ],
+)
+def test_load_predictions_missing_or_torn(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "predictions.npz"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(PredictionsError, match=message):
+        load_predictions(path)
+
+
+def test_recorded_data_source_takes_the_latest_run_started(tmp_path: Path) -> None:
+    events = [
+        {"type": "run_started", "data_source": "/data/old.tar.gz"},
+        {"type": "epoch_ended", "epoch": 1},
+        {"type": "run_started", "data_source": "/data/cifar-10-python.tar.gz"},
+    ]
+    assert recorded_data_source(events) == Path("/data/cifar-10-python.tar.gz")
+    assert recorded_data_source([{"type": "run_started"}]) is None
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    assert data_source_of(path) == Path("/data/cifar-10-python.tar.gz")
+    assert data_source_of(tmp_path / "missing.jsonl") is None
+
+
+def test_load_augmentation_preview(tmp_path: Path) -> None:
+    path = tmp_path / "augmentation_preview.npz"
+    original = np.zeros((4, 32, 32, 3), np.uint8)
+    np.savez(path, original=original, augmented=original + 1)
+    loaded_original, loaded_augmented = load_augmentation_preview(path)
+    assert loaded_original.shape == (4, 32, 32, 3) and int(loaded_augmented.max()) == 1
+    with pytest.raises(PredictionsError, match="no augmentation_preview.npz"):
+        load_augmentation_preview(tmp_path / "none.npz")
+    np.savez(path, original=original, augmented=original.astype(np.float32))
+    with pytest.raises(PredictionsError, match="augmented is float32"):
+        load_augmentation_preview(path)
+    np.savez(path, original=original, augmented=original[:2])
+    with pytest.raises(PredictionsError, match="4 original images but 2"):
+        load_augmentation_preview(path)
