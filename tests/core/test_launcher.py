@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from run_fixtures import write_run
 
 from cifar_tui.core import launcher
 from cifar_tui.core.config import load_config, preset
 from cifar_tui.core.runs import RunFolder
-from run_fixtures import write_run
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(30)"]
 
@@ -98,7 +98,9 @@ def test_spawn_resume_passes_the_run_name(
 def test_a_launch_that_dies_at_once_reports_its_last_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reap: list[launcher.LaunchedRun]
 ) -> None:
-    script = "import sys; print('loading'); print('cifar-tui: error: no CIFAR-10 here'); sys.exit(2)"
+    script = (
+        "import sys; print('loading'); print('cifar-tui: error: no CIFAR-10 here'); sys.exit(2)"
+    )
     monkeypatch.setattr(launcher, "trainer_command", lambda args: [sys.executable, "-c", script])
     run = launcher.spawn_training(preset("quick"), tmp_path, None, name="doomed")
     reap.append(run)
