@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -332,9 +333,11 @@ def class_names_from_meta(meta: object, name: str) -> tuple[str, ...]:
     )
 
 
-def _read_folder(folder: Path) -> Iterator[tuple[str, object]]:
+def _read_folder(
+    folder: Path, members: tuple[str, ...] = (*TRAIN_BATCHES, TEST_BATCH, META)
+) -> Iterator[tuple[str, object]]:
     fix = f"re-extract {ARCHIVE_NAME} (its {BATCHES_DIR}/ folder needs all six batches)"
-    for member in (*TRAIN_BATCHES, TEST_BATCH, META):
+    for member in members:
         path = folder / member
         if member == META and not path.exists():
             continue
@@ -347,10 +350,11 @@ def _read_folder(folder: Path) -> Iterator[tuple[str, object]]:
             raise DataError(f"cannot read {path} ({_one_line(exc)}); {fix}") from exc
 
 
-def _read_archive(archive: Path) -> Iterator[tuple[str, object]]:
+def _read_archive(
+    archive: Path, wanted: frozenset[str] = frozenset({*TRAIN_BATCHES, TEST_BATCH, META})
+) -> Iterator[tuple[str, object]]:
     # Stream mode ("r|*"): one pass over the gzip in archive order. Random access would
     # re-decompress from the start for every member that lies before the previous one.
-    wanted = {*TRAIN_BATCHES, TEST_BATCH, META}
     try:
         with tarfile.open(archive, "r|*") as tar:
             for member in tar:
@@ -429,3 +433,30 @@ def load_cifar10(source: Path, train_size: int = 0) -> Cifar10:
     x_train, y_train = _assemble(train, train_size)
     x_test, y_test = _assemble([batches.pop(TEST_BATCH)], 0)
     return Cifar10(x_train, y_train, x_test, y_test, source, names)
+
+
+def load_test_set(source: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Load only CIFAR-10's test batch (what the prediction browser shows), nothing else.
+
+    An archive is read up to its test_batch member and no further; the training batches are
+    never unpickled.
+
+    Args:
+        source: what find_cifar10 returned (archive or extracted folder).
+
+    Returns:
+        (uint8 (N, 32, 32, 3) images, uint8 (N,) labels) of the test batch.
+    """
+    source = Path(source)
+    if source.is_dir():
+        members, fix = _read_folder(source, (TEST_BATCH,)), f"re-extract {ARCHIVE_NAME}"
+        where = str(source / TEST_BATCH)
+    elif source.is_file():
+        members = _read_archive(source, frozenset({TEST_BATCH}))
+        fix, where = f"re-download {ARCHIVE_NAME} from {DOWNLOAD_URL}", f"{source}:{TEST_BATCH}"
+    else:
+        raise DataError(f"CIFAR-10 source {source} does not exist; {download_hint()}")
+    with contextlib.closing(members):  # stop reading the archive once the test batch is in
+        for _member, obj in members:
+            return _assemble([_check_batch(obj, where, fix)], 0)
+    raise DataError(f"{source} has no {TEST_BATCH}; {fix}")
