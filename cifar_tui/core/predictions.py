@@ -275,3 +275,35 @@ def load_augmentation_preview(path: Path) -> tuple[np.ndarray, np.ndarray]:
             f"{path}: {len(original)} original images but {len(augmented)} augmented ones"
         )
     return original, augmented
+
+
+def align_test_images(
+    images: np.ndarray, image_labels: np.ndarray, predictions: Predictions
+) -> tuple[np.ndarray | None, str | None]:
+    """Pair test images with predictions, or say in one line why they do not belong together.
+
+    Predictions cover the first N test images in order, so the images must be at least N and their
+    labels must equal the predictions' labels row for row; otherwise an image would be shown with
+    another image's prediction.
+
+    Args:
+        images: (M, H, W, 3) uint8 test images.
+        image_labels: (M,) their labels.
+        predictions: the N predictions.
+
+    Returns:
+        (the first N images, None), or (None, the reason to show the grid without images).
+    """
+    count = len(predictions)
+    if len(images) < count or len(image_labels) != len(images):
+        return None, (
+            f"the data source has {len(images)} test images but predictions.npz has {count}; "
+            "showing labels only"
+        )
+    differing = int(np.count_nonzero(np.asarray(image_labels[:count]) != predictions.labels))
+    if differing:
+        return None, (
+            f"{differing} of {count} test labels differ from predictions.npz (another data "
+            "source?); showing labels only"
+        )
+    return images[:count], None

@@ -14,6 +14,7 @@ from cifar_tui.core.predictions import (
     Predictions,
     PredictionsError,
     PredictionView,
+    align_test_images,
     caption,
     confusion_matrix,
     cycle_class,
@@ -250,3 +251,48 @@ def test_load_augmentation_preview(tmp_path: Path) -> None:
     np.savez(path, original=original, augmented=original[:2])
     with pytest.raises(PredictionsError, match="4 original images but 2"):
         load_augmentation_preview(path)
+
+
+@pytest.mark.parametrize(
+    ("image_count", "label_offset", "expected_note"),
+    [
+        pytest.param(5, 0, None, id="same-set"),
+        pytest.param(8, 0, None, id="predictions-cover-a-prefix"),
+        pytest.param(3, 0, "has 3 test images but predictions.npz has 5", id="too-few"),
+        pytest.param(5, 1, "5 of 5 test labels differ", id="other-labels"),
+    ],
+)
+def test_align_test_images(image_count: int, label_offset: int, expected_note: str | None) -> None:
+    predictions = small()
+    labels = np.concatenate([predictions.labels, np.zeros(3, np.int64)])[:image_count]
+    labels = (labels + label_offset) % 3
+    images = np.arange(image_count, dtype=np.uint8)[:, None, None, None] * np.ones(
+        (1, 32, 32, 3), np.uint8
+    )
+    aligned, note = align_test_images(images, labels, predictions)
+    if expected_note is None:
+        assert note is None and aligned is not None
+        assert aligned.shape == (5, 32, 32, 3) and aligned[4, 0, 0, 0] == 4
+    else:
+        assert aligned is None and note is not None and expected_note in note
+
+
+@pytest.mark.parametrize("extracted", [False, True], ids=["archive", "folder"])
+def test_load_test_set_reads_the_test_batch_only(tmp_path: Path, extracted: bool) -> None:
+    from conftest import write_cifar_archive
+
+    from cifar_tui.core.data import DataError, load_cifar10, load_test_set
+
+    source = write_cifar_archive(tmp_path, per_batch=10, test_size=20, seed=1, extracted=extracted)
+    images, labels = load_test_set(source)
+    full = load_cifar10(source)
+    np.testing.assert_array_equal(images, full.x_test)
+    np.testing.assert_array_equal(labels, full.y_test)
+    if extracted:
+        (source / "data_batch_1").unlink()  # training batches are never opened
+        assert len(load_test_set(source)[0]) == 20
+        (source / "test_batch").unlink()
+    else:
+        source = tmp_path / "missing.tar.gz"
+    with pytest.raises(DataError):
+        load_test_set(source)
