@@ -25,16 +25,23 @@ from cifar_tui.core.errors import UserError
 DEFAULT_MODELS_DIR = Path("models")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line (plus where to look) instead of the usage."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; each verb's options are listed by `cifar-tui VERB --help`."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="cifar-tui",
         description="Train a Keras CNN on CIFAR-10 and watch it from the terminal. "
         "With no verb, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"cifar-tui {__version__}")
     _add_common(parser, suppress=False)
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_OneLineParser)
 
     train = verbs.add_parser("train", help="train headless into a run folder (no TTY needed)")
     _add_common(train)
@@ -143,7 +150,10 @@ def _train(args: argparse.Namespace) -> int:
     stop = StopRequest()
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
     stop.install((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+    if args.resume:
+        _check_resumable(run, config)
     data = _load_data(args.data_dir, config.train_size)
+    _check_batch_fits(config, len(data.x_train))
     if not args.resume:
         models_dir.mkdir(parents=True, exist_ok=True)
         run = create_run_folder(models_dir, args.name or new_run_name(models_dir, config.preset))
@@ -155,9 +165,37 @@ def _train(args: argparse.Namespace) -> int:
         user_err = tfenv.redirect_stderr_to(run.log_path)
         from cifar_tui.core.trainer import run_training
 
-        outcome = run_training(config, run, data, user_out=user_err, stop=stop,
-                               resume=bool(args.resume))
+        try:
+            outcome = run_training(config, run, data, user_out=user_err, stop=stop,
+                                   resume=bool(args.resume))
+        except UserError as error:  # stderr is trainer.log now: tell the user on the terminal
+            print(f"cifar-tui: error: {error}", file=user_err)
+            return error.exit_code
     return outcome.exit_code
+
+
+def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFolder
+    """Refuse a resume that has nothing to do, before anything is written to the run."""
+    from cifar_tui.core.checkpoints import read_latest
+
+    latest = read_latest(run.checkpoint_dir)
+    if latest is None:
+        return  # no checkpoint yet: the run starts over from epoch 1
+    if latest.epoch >= config.epochs:
+        raise UserError(
+            f"run {run.name} already has {latest.epoch} of {config.epochs} epochs; "
+            f"pass --epochs N with N > {latest.epoch} to train further"
+        )
+
+
+def _check_batch_fits(config: TrainConfig, train_images: int) -> None:
+    """At least one full batch per epoch, after the validation hold-out."""
+    usable = train_images - int(round(config.validation_split * train_images))
+    if usable < config.batch_size:
+        raise UserError(
+            f"batch_size {config.batch_size} is larger than the {usable} training images "
+            "left after the validation split; lower --batch-size or raise --train-size"
+        )
 
 
 def _resumed_config(args: argparse.Namespace, config_path: Path) -> TrainConfig:
@@ -180,9 +218,36 @@ def _saved_epochs(config_path: Path) -> int:
 
 
 def _load_data(data_dir: str | None, train_size: int = 0):  # noqa: ANN202 - Cifar10
-    from cifar_tui.core.data import find_cifar10, load_cifar10
+    """Find CIFAR-10 offline (see data.find_cifar10); only then try Keras's downloader."""
+    from cifar_tui.core.data import DataError, find_cifar10, load_cifar10
 
-    return load_cifar10(find_cifar10(data_dir), train_size=train_size)
+    try:
+        source = find_cifar10(data_dir)
+    except DataError as not_found:
+        if data_dir is not None or os.environ.get("CIFAR_TUI_OFFLINE"):
+            raise
+        source = _download_with_keras(not_found)
+    return load_cifar10(source, train_size=train_size)
+
+
+def _download_with_keras(not_found: UserError) -> Path:
+    """The last resort: Keras's own download into ~/.keras/datasets (fails fast offline)."""
+    import socket
+
+    from cifar_tui.core import tfenv
+    from cifar_tui.core.data import DataError, find_cifar10
+
+    print("CIFAR-10 not found locally; trying Keras's download ...", file=sys.stderr)
+    socket.setdefaulttimeout(20)
+    tfenv.import_tensorflow_quietly()
+    import keras
+
+    try:
+        keras.datasets.cifar10.load_data()
+    except Exception as error:  # noqa: BLE001 - urllib, HTTP and hash errors alike
+        reason = " ".join(str(error).split())[:120] or type(error).__name__
+        raise DataError(f"{not_found}; Keras's download failed too ({reason})") from None
+    return find_cifar10(None)
 
 
 def _model_path(spec: str, models_dir: Path) -> Path:
@@ -205,11 +270,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cifar_tui.core import inference
 
     path = _model_path(args.model, args.models_dir)
+    inference.check_model_file(path)  # before the slow data load
     if args.images:
         from cifar_tui.core.images import load_image_folder
 
-        images, labels, _files = load_image_folder(args.images)
-        source = str(args.images)
+        folder = load_image_folder(args.images)
+        images, labels, source = folder.images, folder.labels, str(args.images)
+        if folder.skipped:
+            print(f"skipped {len(folder.skipped)} non-image files in {args.images}",
+                  file=sys.stderr)
     else:
         data = _load_data(getattr(args, "data_dir", None))
         images, labels, source = data.x_test, data.y_test, str(data.source)

@@ -94,7 +94,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         An iterator yielding the temp path (use it in a `with` statement).
     """
     path = Path(path)
-    temp = _temp_name(path, ".tmp" + path.suffix)
+    temp = _temp_name(path, ".tmp" + "".join(path.suffixes))  # ".weights.h5" whole
     try:
         yield temp
         fd = os.open(temp, os.O_RDONLY)  # FileNotFoundError here means the block wrote nothing

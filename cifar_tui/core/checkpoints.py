@@ -38,7 +38,9 @@ def save_checkpoint(
 ) -> Path:
     """Write model and optimizer state for (epoch, step) and make it the latest; return its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    arrays = {f"model_{i:04d}": w for i, w in enumerate(model.get_weights())}
+    # `variables`, not `get_weights()`: it includes the dropout layers' seed-generator states, so a
+    # resumed run draws the same dropout masks an uninterrupted one would.
+    arrays = {f"model_{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
     for i, variable in enumerate(model.optimizer.variables):
         arrays[f"optimizer_{i:04d}"] = np.asarray(variable.numpy())
     buffer = io.BytesIO()
@@ -80,7 +82,13 @@ def restore_checkpoint(directory: Path, info: CheckpointInfo, model: Any) -> Non
             ]
     except (OSError, ValueError, KeyError) as error:
         raise UserError(f"checkpoint {path} is unreadable ({error}); cannot resume") from error
-    model.set_weights(model_arrays)
+    if len(model.variables) != len(model_arrays):
+        raise UserError(
+            f"checkpoint {path} holds {len(model_arrays)} model variables but this model has "
+            f"{len(model.variables)}; resume with the run's own config.toml"
+        )
+    for variable, value in zip(model.variables, model_arrays, strict=True):
+        variable.assign(value)
     model.optimizer.build(model.trainable_variables)
     variables = model.optimizer.variables
     if len(variables) != len(optimizer_arrays):

@@ -16,11 +16,16 @@ from cifar_tui.core.errors import UserError
 PREDICT_BATCH_SIZE = 256
 
 
-def load_model(path: Path) -> Any:
-    """`keras.models.load_model` with one-line errors for files that are not (whole) models."""
+def check_model_file(path: Path) -> None:
+    """Cheap check that `path` can be a .keras file (a zip archive with its central directory)."""
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path} is not a Keras model file (a .keras file is a zip archive); "
                         "it may be truncated: give a run's model.keras")
+
+
+def load_model(path: Path) -> Any:
+    """`keras.models.load_model` with one-line errors for files that are not (whole) models."""
+    check_model_file(path)
     tfenv.import_tensorflow_quietly()
     import keras
 

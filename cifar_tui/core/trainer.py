@@ -69,7 +69,9 @@ def run_training(
     started = time.time()
     try:
         return _train(config, run, data, events, user_out, stop, resume, started)
-    except UserError:
+    except UserError as error:
+        events.append("failed", epoch=_epochs_done(run), error="UserError", message=str(error),
+                      log_tail=[])
         raise
     except Exception as error:  # noqa: BLE001 - any training failure becomes a `failed` event
         message = _one_line(error)
@@ -152,7 +154,8 @@ def _train(
         model_lib.compile_model(model, config, schedule)
         if latest:
             checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
-        inference_model = keras.models.clone_model(model)
+        # An uncompiled twin for model.keras: no optimizer or schedule, so plain Keras loads it.
+        inference_model = model_lib.build_model(config, normalization, whitening)
 
     augmentation = pipeline.Augmentation(
         rotation_degrees=config.rotation_degrees,
