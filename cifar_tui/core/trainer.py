@@ -29,6 +29,9 @@ from cifar_tui.core.runs import EventWriter, RunFolder
 
 # The recipe evaluates with batch 128; any batch gives the same figures, 256 is faster here.
 PREDICT_BATCH_SIZE = 256
+# Training images, before and after augmentation, that the app's preview shows.
+AUGMENTATION_PREVIEW_FILE = "augmentation_preview.npz"
+AUGMENTATION_PREVIEW_IMAGES = 9
 # How many lines of trainer.log a `failed` event carries for the UI.
 LOG_TAIL_LINES = 20
 
@@ -164,6 +167,8 @@ def _train(
         crop_padding=config.crop_padding,
         cutout=config.cutout,
     )
+    _save_augmentation_preview(run.path / AUGMENTATION_PREVIEW_FILE, x_train, augmentation,
+                               config.seed, tf, pipeline)
     test = None if config.validation_split <= 0 else (data.x_test, data.y_test)
     events.append(
         "run_started",
@@ -277,6 +282,19 @@ def _describe_device(gpus: list[str]) -> str:
         return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''}"
     bf16 = ", AMX/AVX512-BF16" if tfenv.cpu_supports_bf16() else ""
     return f"CPU ({os.cpu_count()} cores{bf16})"
+
+
+def _save_augmentation_preview(
+    path: Path, images: np.ndarray, augmentation: Any, seed: int, tf: Any, pipeline: Any
+) -> None:
+    """The first training images through the real augmentation function, for the app to show."""
+    original = images[:AUGMENTATION_PREVIEW_IMAGES]
+    augmented = pipeline.augment_batch(
+        tf.constant(original), tf.constant([seed, 2**31 - 1], tf.int64), augmentation
+    ).numpy()
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, original=original, augmented=augmented.astype(np.uint8))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _save_predictions(path: Path, result: Any, epoch: int) -> None:
