@@ -1,0 +1,267 @@
+"""CifarApp: runs list, training monitor, prediction browser and config form over a models folder.
+
+The app never imports TensorFlow: training is a separate `cifar-tui train` process that it
+spawns (core/launcher.py) and watches through the run folder.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from cifar_tui.core import launcher
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.lock import read_lock
+from cifar_tui.core.runs import LOCK_FILE, RunFolder, RunSummary, resolve_run
+from cifar_tui.messages import RunFailed, RunFinished
+from cifar_tui.ui.screens.browse_screen import BrowseScreen
+from cifar_tui.ui.screens.config_screen import ConfigScreen
+from cifar_tui.ui.screens.help_screen import HelpScreen
+from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+from cifar_tui.ui.screens.quit_screen import QuitScreen
+from cifar_tui.ui.screens.runs_screen import RunsScreen
+from cifar_tui.ui.widgets.gpu_pane import GpuPane
+from cifar_tui.ui.widgets.runs_list import RunScanner
+
+START_SCREENS = ("runs", "monitor", "browse", "config")
+LAUNCH_WATCH_SECONDS = 300.0
+"""How long a fresh trainer may take to write its first event (it loads CIFAR-10 first)."""
+
+
+class CifarApp(App[None]):
+    """The terminal app; build it with `make_app`."""
+
+    CSS_PATH = "cifar.tcss"
+    TITLE = "cifar-tui"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("1,f2", "show('runs')", "Runs", show=False),
+        Binding("2,f3", "show('monitor')", "Monitor", show=False),
+        Binding("3,f4", "show('browse')", "Browse", show=False),
+        Binding("4,f5", "show('config')", "Config", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    current_run: reactive[RunFolder | None] = reactive(None)
+    """The run the monitor and the browser show."""
+
+    def __init__(
+        self,
+        models_dir: Path,
+        data_dir: str | None = None,
+        open_run: RunFolder | None = None,
+        start_screen: str = "runs",
+        gpu_monitor: Any = None,
+        read_system: Callable[[], Any] | None = None,
+        gpu_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.models_dir = Path(models_dir)
+        self.data_dir = data_dir
+        self.gpu_monitor = gpu_monitor
+        self._gpu_options: dict[str, Any] = {"monitor": gpu_monitor, "interval": gpu_interval}
+        if read_system is not None:
+            self._gpu_options["read_system"] = read_system
+        self.start_screen = start_screen
+        self.launched: dict[str, launcher.LaunchedRun] = {}
+        """Trainers this app started, by run name."""
+        self.set_reactive(CifarApp.current_run, open_run)
+        for mode, screen in (
+            ("runs", RunsScreen),
+            ("monitor", MonitorScreen),
+            ("browse", BrowseScreen),
+            ("config", ConfigScreen),
+        ):
+            self.add_mode(mode, screen)
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_screen)
+
+    def action_show(self, mode: str) -> None:
+        """Switch to one of the four views."""
+        self.switch_mode(mode)
+
+    def open_run(self, run: RunFolder, mode: str = "monitor") -> None:
+        """Make `run` the open run and show it in `mode` ("monitor" or "browse")."""
+        self.current_run = run
+        self.switch_mode(mode)
+
+    def make_gpu_pane(self) -> GpuPane:
+        """A GPU pane with the app's NVML monitor, interval and CPU/RAM reader."""
+        return GpuPane(**self._gpu_options, id="gpu")
+
+    def toggle_gpu(self, screen: Screen[Any]) -> None:
+        """Show or hide the GPU pane of `screen` (the monitor shows it only on wide terminals;
+        on a narrow one, showing it takes the monitor's place)."""
+        hidden = not screen.query_one("#gpu").display
+        screen.set_class(not hidden, "-hide-gpu")
+        screen.set_class(hidden, "-show-gpu")
+
+    # --- starting and stopping trainers ----------------------------------------------------
+
+    def start_training(
+        self, config: TrainConfig, name: str | None, data_dir: str | None
+    ) -> launcher.LaunchedRun | None:
+        """Spawn a trainer for `config` and open its monitor; None if it could not start."""
+        try:
+            launched = launcher.spawn_training(config, self.models_dir, data_dir, name)
+        except OSError as error:
+            self.notify(f"Could not start the trainer: {error}", severity="error")
+            return None
+        self._watch_launch(launched)
+        return launched
+
+    def resume_training(self, run: RunSummary) -> None:
+        """Spawn `cifar-tui train --resume` for a stopped, interrupted or failed run."""
+        if run.status in ("running", "finished", "created"):
+            reason = {
+                "running": "it is still training",
+                "finished": f"it finished; train it further with `cifar-tui train --resume "
+                f"{run.name} --epochs N`",
+                "created": "it has no checkpoint yet",
+            }[run.status]
+            self.notify(f"Cannot resume {run.name}: {reason}.", severity="warning")
+            return
+        try:
+            launched = launcher.spawn_resume(run.name, self.models_dir, self.data_dir)
+        except OSError as error:
+            self.notify(f"Could not resume {run.name}: {error}", severity="error")
+            return
+        self.notify(f"Resuming {run.name} (pid {launched.pid}).")
+        self._watch_launch(launched)
+
+    def _watch_launch(self, launched: launcher.LaunchedRun) -> None:
+        self.launched[launched.name] = launched
+        self.open_run(RunFolder(launched.path), "monitor")
+        monitor = self.get_screen_if_present("monitor")
+        if isinstance(monitor, MonitorScreen) and monitor.is_mounted:
+            monitor.sync(force=True)
+        self.check_launch(launched)
+
+    @work(thread=True, group="launch", exit_on_error=False, description="Watching a launch")
+    def check_launch(self, launched: launcher.LaunchedRun) -> None:
+        """Report a trainer that dies before writing its first event."""
+        problem = launcher.check_launch(launched, timeout=LAUNCH_WATCH_SECONDS, poll=0.2)
+        if problem is not None:
+            self.call_from_thread(self._launch_failed, launched.name, problem)
+
+    def _launch_failed(self, name: str, problem: str) -> None:
+        self.notify(f"{name}: {problem}", severity="error", timeout=10)
+        monitor = self.get_screen_if_present("monitor")
+        if isinstance(monitor, MonitorScreen) and monitor.shown and monitor.shown.name == name:
+            monitor.monitor.show_launch_error(problem)
+
+    def get_screen_if_present(self, mode: str) -> Screen[Any] | None:
+        """The base screen of `mode` if that view has been opened."""
+        stack = self._screen_stacks.get(mode)
+        return stack[0] if stack else None
+
+    def stop_training(self, run: RunFolder) -> None:
+        """Ask the run's trainer to checkpoint and stop."""
+        if launcher.stop_run(run):
+            self.notify(f"Asked {run.name} to stop; it checkpoints after the current batch.")
+        else:
+            self.notify(f"{run.name} is not training on this machine.", severity="warning")
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if message.live:
+            self.notify(f"{message.run} finished.")
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if message.live:
+            self.notify(f"{message.run} failed: {message.event.get('message')}", severity="error")
+
+    # --- help and quitting -----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen | QuitScreen):
+            return
+        keys = [
+            (binding.key_display or self.get_key_display(binding), binding.description)
+            for binding in (active.binding for active in self.active_bindings.values())
+            if binding.show and binding.action not in ("help", "quit")
+        ]
+        self.push_screen(HelpScreen(keys, f"{self.current_mode.capitalize()} keys"))
+
+    async def action_quit(self) -> None:
+        self._quit_check()
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False, description="Quit")
+    def _quit_check(self) -> None:
+        """Find the trainers on this machine that quitting would leave behind, then ask."""
+        here = socket.gethostname()
+        running = [
+            run.name
+            for run in RunScanner(self.models_dir).scan()
+            if run.status == "running"
+            and (read_lock(run.path / LOCK_FILE) or {}).get("host") == here
+        ]
+        # Trainers this app started that are still loading data hold no lock yet.
+        running += [
+            name
+            for name, launched in self.launched.items()
+            if name not in running and launched.process and launched.process.poll() is None
+        ]
+        self.call_from_thread(self._confirm_quit, running)
+
+    def _confirm_quit(self, running: list[str]) -> None:
+        if not running:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "stop":
+                for name in running:
+                    if not launcher.stop_run(RunFolder(self.models_dir / name)):
+                        launched = self.launched.get(name)
+                        if launched and launched.process and launched.process.poll() is None:
+                            launched.process.send_signal(signal.SIGINT)  # not locked yet
+            if choice in ("stop", "leave"):
+                self.exit()
+
+        self.push_screen(QuitScreen(running), chosen)
+
+
+def make_app(
+    models_dir: Path,
+    data_dir: str | None = None,
+    open_run: str | None = None,
+    start_screen: str = "runs",
+    gpu_monitor: Any = None,
+    read_system: Callable[[], Any] | None = None,
+    gpu_interval: float = 1.0,
+) -> CifarApp:
+    """The app over `models_dir`: the one factory the CLI and the tests use.
+
+    Args:
+        models_dir: the runs folder (need not exist yet).
+        data_dir: where CIFAR-10 is, passed on to the trainers the app starts.
+        open_run: a run name or folder to open at start (UserError if there is none).
+        start_screen: "runs", "monitor", "browse" or "config".
+        gpu_monitor: a core.gpu.GpuMonitor for the GPU panes (tests pass one over a fake NVML).
+        read_system: the GPU panes' CPU/RAM reader (tests pass fixed readings).
+        gpu_interval: seconds between GPU/CPU readings.
+
+    Returns:
+        The app, not yet running.
+    """
+    if start_screen not in START_SCREENS:
+        raise ValueError(f"start_screen must be one of {START_SCREENS}, got {start_screen!r}")
+    run = resolve_run(open_run, Path(models_dir)) if open_run else None
+    return CifarApp(
+        Path(models_dir), data_dir, run, start_screen, gpu_monitor, read_system, gpu_interval
+    )

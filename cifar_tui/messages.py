@@ -1,0 +1,94 @@
+"""What the UI tells itself: run events read from events.jsonl, turned into Textual messages.
+
+The tail worker (a thread) posts these; every one names the run it came from, so a message
+still queued when the monitor switches to another run is recognised and dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from cifar_tui.core.runs import RunSummary
+
+# Every run message carries `follow`: the number of the tail worker that read it. A monitor that
+# has moved on to another worker drops messages still queued from the old one.
+
+
+@dataclass
+class EventArrived(Message):
+    """Any other event from the run (run_started, checkpoint_saved, stopped, ...)."""
+
+    run: str
+    event: dict[str, Any]
+    follow: int = 0
+
+
+@dataclass
+class EpochEnded(Message):
+    """An epoch_ended event: one more point on every curve and one more table row."""
+
+    run: str
+    event: dict[str, Any]
+    follow: int = 0
+
+
+@dataclass
+class BatchProgress(Message):
+    """Batches done in the current epoch; only the latest one matters."""
+
+    run: str
+    event: dict[str, Any]
+    follow: int = 0
+
+    def can_replace(self, message: Message) -> bool:
+        # A burst of batch events collapses into the newest one (from the same run).
+        return isinstance(message, BatchProgress) and message.follow == self.follow
+
+
+@dataclass
+class RunFinished(Message):
+    """The trainer wrote its finished event (test accuracy is in the event)."""
+
+    run: str
+    event: dict[str, Any]
+    follow: int = 0
+    live: bool = True
+    """False when read from the events already in the file as the monitor opened the run."""
+
+
+@dataclass
+class RunFailed(Message):
+    """The trainer wrote a failed event; the event carries the message and a log tail."""
+
+    run: str
+    event: dict[str, Any]
+    follow: int = 0
+    live: bool = True
+    """False when read from the events already in the file as the monitor opened the run."""
+    log_tail: list[str] = field(default_factory=list)
+    """The last lines of the run's trainer.log when the event was read."""
+
+
+@dataclass
+class TrainerAlive(Message):
+    """Whether a live trainer holds the run's lock, posted when that changes."""
+
+    run: str
+    alive: bool
+    follow: int = 0
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TrainerAlive) and message.follow == self.follow
+
+
+@dataclass
+class RunsListed(Message):
+    """A fresh scan of the models folder (newest run first)."""
+
+    runs: list[RunSummary] = field(default_factory=list)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsListed)

@@ -1,0 +1,125 @@
+"""Configure a run: the config form, a config file to save or load, and the Start key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from cifar_tui.core.config import ConfigError, load_config, save_config
+from cifar_tui.ui.widgets.config_form import ConfigForm
+from cifar_tui.ui.widgets.mode_bar import ModeBar
+
+if TYPE_CHECKING:
+    from cifar_tui.app import CifarApp
+
+
+class ConfigScreen(Screen[None]):
+    """Every field of a training config; ctrl+t starts a trainer with it."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "start", "Start", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+o", "load", "Load", priority=True),
+        Binding("escape", "unfocus", "Unfocus", show=False),
+    ]
+
+    app: CifarApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield ModeBar("config")
+        yield ConfigForm(id="config-form")
+        with Horizontal(classes="config-row"):
+            yield Label("config file", classes="field-label")
+            yield Input(
+                placeholder="path/to/config.toml (ctrl+s save, ctrl+o load)",
+                compact=True,
+                id="config-path",
+            )
+        with Horizontal(classes="config-row"):
+            yield Label("run name", classes="field-label")
+            yield Input(placeholder="blank: date_time_preset", compact=True, id="run-name")
+        with Horizontal(classes="config-row"):
+            yield Label("data folder", classes="field-label")
+            yield Input(
+                self.app.data_dir or "",
+                compact=True,
+                id="data-dir",
+                placeholder="blank: $CIFAR10_DIR, then ~/.keras/datasets",
+            )
+        yield Static(id="config-message")
+        yield Footer()
+
+    @property
+    def form(self) -> ConfigForm:
+        return self.query_one(ConfigForm)
+
+    def say(self, message: str, error: bool = False) -> None:
+        """Show one line under the form (and as a notification if it is an error)."""
+        line = self.query_one("#config-message", Static)
+        line.update(message)
+        line.set_class(error, "-error")
+        if error:
+            self.notify(message, severity="error")
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def action_start(self) -> None:
+        problems = self.form.validate_form()
+        if problems:
+            count = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.say(f"Cannot start: {problems[0].message}{count}", error=True)
+            self.form.focus_field(problems[0].field)
+            return
+        name = self._value("#run-name") or None
+        if name is not None and (name.startswith(".") or "/" in name):
+            self.say(f"Cannot start: run name {name!r} is not a plain folder name", error=True)
+            return
+        if name is not None and (self.app.models_dir / name).exists():
+            self.say(f"Cannot start: run {name} already exists; pick another name", error=True)
+            return
+        data_dir = self._value("#data-dir") or None
+        launched = self.app.start_training(self.form.config, name, data_dir)
+        if launched is not None:
+            self.say(f"Started {launched.name} (pid {launched.pid}).")
+            self.query_one("#run-name", Input).value = ""
+
+    def action_save(self) -> None:
+        path = self._value("#config-path")
+        if not path:
+            self.say("Type a file path into 'config file' first.", error=True)
+            self.query_one("#config-path").focus()
+            return
+        problems = self.form.validate_form()
+        if problems:
+            self.say(f"Cannot save: {problems[0].message}", error=True)
+            return
+        try:
+            save_config(self.form.config, Path(path).expanduser())
+        except ConfigError as error:
+            self.say(str(error), error=True)
+            return
+        self.say(f"Saved {path}.")
+
+    def action_load(self) -> None:
+        path = self._value("#config-path")
+        if not path:
+            self.say("Type a file path into 'config file' first.", error=True)
+            self.query_one("#config-path").focus()
+            return
+        try:
+            config = load_config(Path(path).expanduser())
+        except ConfigError as error:
+            self.say(str(error), error=True)
+            return
+        self.form.fill(config)
+        self.say(f"Loaded {path} (preset {config.preset}).")
+
+    def action_unfocus(self) -> None:
+        self.set_focus(None)

@@ -1,0 +1,158 @@
+"""Loss, accuracy and learning-rate curves of a run, drawn with textual-plotext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual_plotext import PlotextPlot
+
+VIEWS = ("all", "loss", "accuracy", "lr")
+"""What the pane shows; `v` cycles through them (a narrow terminal fits one plot well)."""
+
+REDRAW_SECONDS = 0.1
+"""At most ten redraws a second, however fast epochs arrive (each redraw repaints every cell)."""
+
+
+@dataclass
+class History:
+    """The per-epoch numbers the curves are declared from; grows only in `add`."""
+
+    epochs: list[int] = field(default_factory=list)
+    loss: list[float | None] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    learning_rate: list[float | None] = field(default_factory=list)
+
+    def add(self, event: dict[str, Any]) -> None:
+        """Append an epoch_ended event; a repeated epoch (after a resume) replaces its tail."""
+        epoch = event.get("epoch")
+        if not isinstance(epoch, int):
+            return
+        self.truncate(epoch - 1)
+        self.epochs.append(epoch)
+        for name in ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
+            value = event.get(name)
+            number = float(value) if isinstance(value, int | float) else None
+            getattr(self, name).append(number)
+
+    def truncate(self, last_epoch: int) -> None:
+        """Forget epochs after `last_epoch`."""
+        keep = sum(1 for epoch in self.epochs if epoch <= last_epoch)
+        for name in ("epochs", "loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
+            del getattr(self, name)[keep:]
+
+
+def _points(epochs: list[int], values: list[float | None]) -> tuple[list[int], list[float]]:
+    pairs = [
+        (epoch, value) for epoch, value in zip(epochs, values, strict=True) if value is not None
+    ]
+    return [epoch for epoch, _ in pairs], [value for _, value in pairs]
+
+
+def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
+    """Up to `most` whole-epoch ticks from the first epoch to the last (plotext picks 3.2)."""
+    if not epochs:
+        return []
+    first, last = epochs[0], epochs[-1]
+    count = min(most, last - first + 1)
+    if count <= 1:
+        return [first]
+    return sorted({round(first + (last - first) * i / (count - 1)) for i in range(count)})
+
+
+class CurvesPane(Widget):
+    """Three plots: loss and accuracy (train vs validation), and the learning rate."""
+
+    view: reactive[str] = reactive("all")
+    """Which plots show: one of VIEWS."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.history = History()
+        self._redraw_pending = False
+        self._plotted = 0
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="curve-loss")
+        yield PlotextPlot(id="curve-accuracy")
+        yield PlotextPlot(id="curve-lr")
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    @property
+    def epochs_plotted(self) -> int:
+        """Epochs in the history the plots were last declared from."""
+        return self._plotted
+
+    def reset(self) -> None:
+        """Forget the history (another run is shown now)."""
+        self.history = History()
+        self._schedule_redraw()
+
+    def add_epoch(self, event: dict[str, Any]) -> None:
+        """Add one epoch_ended event; the plots redraw within REDRAW_SECONDS."""
+        self.history.add(event)
+        self._schedule_redraw()
+
+    def truncate(self, last_epoch: int) -> None:
+        """Drop epochs after `last_epoch` (a resume restarts from its checkpoint)."""
+        self.history.truncate(last_epoch)
+        self._schedule_redraw()
+
+    def cycle_view(self) -> None:
+        """Show the next of VIEWS."""
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+
+    def watch_view(self, old: str, new: str) -> None:
+        self.remove_class(f"-view-{old}")
+        self.add_class(f"-view-{new}")
+
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.set_timer(REDRAW_SECONDS, self._redraw)
+
+    def _redraw(self) -> None:
+        """Declare every plot from the stored history (never from anything else)."""
+        self._redraw_pending = False
+        history = self.history
+        self._declare(
+            "#curve-loss",
+            "loss",
+            [("train", history.loss, "hd"), ("val", history.val_loss, "dot")],
+        )
+        self._declare(
+            "#curve-accuracy",
+            "accuracy",
+            [("train", history.accuracy, "hd"), ("val", history.val_accuracy, "dot")],
+        )
+        self._declare("#curve-lr", "learning rate", [("lr", history.learning_rate, "hd")])
+        self._plotted = len(history.epochs)
+
+    def _declare(self, selector: str, title: str, series: list[tuple[str, list, str]]) -> None:
+        plot = self.query_one(selector, PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        plt.title(title)
+        drawn = False
+        for (label, values, marker), color in zip(series, ("cyan", "orange"), strict=False):
+            xs, ys = _points(self.history.epochs, values)
+            if xs:
+                plt.plot(xs, ys, label=label, marker=marker, color=color)
+                drawn = True
+        if drawn:
+            plt.xlabel("epoch")
+            plt.xticks(epoch_ticks(self.history.epochs))
+        else:
+            plt.xticks([])
+            plt.yticks([])
+            plt.text("no epochs yet", x=0.5, y=0.5, alignment="center")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+        plot.refresh()

@@ -1,0 +1,38 @@
+"""The top line: the four views with their keys (the current one highlighted) and the open run."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+MODES = (("runs", "1", "Runs"), ("monitor", "2", "Monitor"), ("browse", "3", "Browse"),
+         ("config", "4", "Config"))  # fmt: skip
+
+
+class ModeBar(Widget):
+    """Shows where you are and how to get elsewhere; click a view to switch to it."""
+
+    DEFAULT_CSS = """
+    ModeBar { height: 1; }
+    """
+
+    def __init__(self, mode: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mode = mode
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "current_run", lambda _run: self.refresh(), init=False)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for mode, key, label in MODES:
+            style = Style(reverse=True, bold=True) if mode == self.mode else Style()
+            click = Style.from_meta({"@click": f"app.show('{mode}')"})
+            text.append(f" {key} {label} ", style=style + click)
+            text.append(" ")
+        run = getattr(self.app, "current_run", None)
+        if run is not None:
+            text.append(f" {run.name}", style="bold")
+        text.append("   ? help  q quit", style="dim")
+        return text

@@ -1,0 +1,133 @@
+"""Epoch and step progress bars with the ETA and the training speed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+DONE, LEFT = "█", "░"
+"""Bar cells; two shapes, so the bar reads with NO_COLOR too."""
+
+
+def bar(fraction: float, width: int) -> str:
+    """A `width`-cell bar, `fraction` (clamped to 0..1) of it filled."""
+    width = max(width, 0)
+    filled = round(min(max(fraction, 0.0), 1.0) * width)
+    return DONE * filled + LEFT * (width - filled)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'42s', '3m 05s', '2h 07m'; '-' when unknown."""
+    if seconds is None or seconds < 0:
+        return "-"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+class ProgressPanel(Widget):
+    """Two lines: the epoch bar with the ETA, and the step bar with images per second."""
+
+    DEFAULT_CSS = """
+    ProgressPanel { height: 2; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (another run is shown now)."""
+        self.epochs_total: int | None = None
+        self.epochs_done = 0
+        self.epoch: int | None = None
+        """The epoch in progress (1-based), from the latest batch event; None between epochs."""
+        self.step = 0
+        self.steps: int | None = None
+        self.images_per_second: float | None = None
+        self.epoch_seconds: list[float] = []
+        self.active = False
+        """Whether a trainer is running; the ETA shows only then."""
+        self.refresh()
+
+    def started(self, event: dict[str, Any]) -> None:
+        """A run_started event: totals, and where a resume starts."""
+        self.epochs_total = _int(event.get("epochs")) or self.epochs_total
+        self.steps = _int(event.get("steps_per_epoch")) or self.steps
+        self.epochs_done = _int(event.get("initial_epoch")) or 0
+        self.epoch, self.step = None, _int(event.get("initial_step")) or 0
+        self.refresh()
+
+    def batch(self, event: dict[str, Any]) -> None:
+        """A batch event: where the epoch in progress stands."""
+        self.epoch = _int(event.get("epoch")) or self.epoch
+        self.step = _int(event.get("step")) or 0
+        self.steps = _int(event.get("steps")) or self.steps
+        speed = event.get("images_per_second")
+        if isinstance(speed, int | float):
+            self.images_per_second = float(speed)
+        self.refresh()
+
+    def epoch_ended(self, event: dict[str, Any]) -> None:
+        """An epoch_ended event."""
+        self.epochs_done = _int(event.get("epoch")) or self.epochs_done
+        self.epochs_total = _int(event.get("epochs")) or self.epochs_total
+        self.epoch, self.step = None, self.steps or 0  # the step bar stays full until the next
+        seconds = event.get("seconds")
+        if isinstance(seconds, int | float) and not event.get("partial"):
+            self.epoch_seconds.append(float(seconds))
+        speed = event.get("images_per_second")
+        if isinstance(speed, int | float):
+            self.images_per_second = float(speed)
+        self.refresh()
+
+    def set_active(self, active: bool) -> None:
+        """Whether a trainer is running now."""
+        self.active = active
+        self.refresh()
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left: remaining epochs times the mean epoch time (None if unknown)."""
+        if not self.active or not self.epoch_seconds or self.epochs_total is None:
+            return None
+        mean = sum(self.epoch_seconds[-5:]) / len(self.epoch_seconds[-5:])
+        current = self.step / self.steps if self.steps and self.epoch else 0.0
+        return max(self.epochs_total - self.epochs_done - current, 0.0) * mean
+
+    def render(self) -> Table:
+        total = self.epochs_total
+        in_epoch = min(self.step / self.steps, 1.0) if self.steps else 0.0
+        done = self.epochs_done + (in_epoch if self.epoch else 0.0)
+        epoch_fraction = done / total if total else 0.0
+        eta = self.eta_seconds()
+        speed = "-" if self.images_per_second is None else f"{self.images_per_second:,.0f}"
+        width = max(self.size.width - 14 - 24, 4)
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=12, no_wrap=True)
+        table.add_column(width=width, no_wrap=True)
+        table.add_column(no_wrap=True)
+        epoch_label = f"{self.epochs_done}/{total if total else '?'}"
+        step_label = f"{self.step}/{self.steps if self.steps else '?'}"
+        table.add_row(
+            Text(f"Epoch {epoch_label:>6}"),
+            Text(bar(epoch_fraction, width), style="bold"),
+            Text(f"{100 * epoch_fraction:3.0f}%  ETA {format_duration(eta)}"),
+        )
+        table.add_row(
+            Text(f"Step {step_label:>7}"),
+            Text(bar(in_epoch, width)),
+            Text(f"{100 * in_epoch:3.0f}%  {speed} img/s"),
+        )
+        return table
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)

@@ -1,0 +1,285 @@
+"""The training monitor: status, progress, curves and epoch table, following events.jsonl live."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from cifar_tui.core.lock import holder_alive, read_lock
+from cifar_tui.core.runs import TERMINAL_EVENTS, RunFolder
+from cifar_tui.messages import (
+    BatchProgress,
+    EpochEnded,
+    EventArrived,
+    RunFailed,
+    RunFinished,
+    TrainerAlive,
+)
+from cifar_tui.ui.widgets.curves_pane import CurvesPane
+from cifar_tui.ui.widgets.epoch_table import EpochTable
+from cifar_tui.ui.widgets.progress_panel import ProgressPanel
+from cifar_tui.ui.widgets.runs_list import STATUS_MARKS
+
+POLL_SECONDS = 0.2
+"""How often the tail worker looks for new lines (the trainer writes at most ~5 a second)."""
+LOCK_CHECK_SECONDS = 1.0
+LOG_TAIL_LINES = 12
+
+
+def messages_for_events(
+    run: str, events: list[dict[str, Any]], follow: int, live: bool, log_tail: list[str]
+) -> list[Message]:
+    """Turn one poll's events into messages; of a burst of batch events only the last counts."""
+    last_batch = max((i for i, e in enumerate(events) if e["type"] == "batch"), default=-1)
+    messages: list[Message] = []
+    for index, event in enumerate(events):
+        kind = event["type"]
+        if kind == "batch":
+            if index == last_batch:
+                messages.append(BatchProgress(run, event, follow))
+        elif kind == "epoch_ended":
+            messages.append(EpochEnded(run, event, follow))
+        elif kind == "finished":
+            messages.append(RunFinished(run, event, follow, live))
+        elif kind == "failed":
+            messages.append(RunFailed(run, event, follow, live, log_tail))
+        else:
+            messages.append(EventArrived(run, event, follow))
+    return messages
+
+
+def read_log_tail(run: RunFolder, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last `lines` non-empty lines of the run's trainer.log ([] if there is none)."""
+    try:
+        with open(run.log_path, "rb") as file:
+            file.seek(0, 2)
+            file.seek(max(file.tell() - 8192, 0))
+            text = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+class RunMonitor(Widget):
+    """Everything about one run as it trains; `show_run` switches runs."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.run: RunFolder | None = None
+        self._follow = 0
+        self._started: dict[str, Any] = {}
+        self._last_type: str | None = None
+        self._test_accuracy: float | None = None
+        self._alive = False
+        self.launching = False
+        """The app just spawned this run's trainer and it has not written an event yet."""
+        self.launch_error: str | None = None
+        self.loaded = False
+        """Whether the events already in the file when the run was opened are all shown."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="run-status")
+        yield Static(id="run-failure")
+        yield ProgressPanel(id="progress")
+        yield CurvesPane(id="curves")
+        yield EpochTable(id="epochs")
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    @property
+    def status(self) -> str:
+        """created, starting, running, finished, stopped, failed or interrupted."""
+        if self.launch_error:
+            return "failed"
+        if self._alive:
+            return "running"
+        if self._last_type in TERMINAL_EVENTS:
+            return str(self._last_type)
+        if self._last_type is None:
+            return "starting" if self.launching else "created"
+        return "interrupted"
+
+    def show_run(self, run: RunFolder | None, launching: bool = False) -> None:
+        """Follow `run` from the start of its events (None: show nothing)."""
+        self.run = run
+        self._follow += 1
+        self._started, self._last_type, self._test_accuracy = {}, None, None
+        self._alive, self.launching, self.launch_error = False, launching, None
+        self.loaded = False
+        self.query_one(ProgressPanel).reset()
+        self.query_one(CurvesPane).reset()
+        self.query_one(EpochTable).reset()
+        self._show_failure(None)
+        self._show_status()
+        if run is not None:
+            self.follow(run, self._follow)
+        else:
+            self.workers.cancel_group(self, "tail")
+
+    def show_launch_error(self, message: str) -> None:
+        """The trainer died before writing an event; say why."""
+        self.launch_error = message
+        self._show_failure(Text(f"Launch failed: {message}", style="bold"))
+        self._show_status()
+
+    @work(
+        thread=True, exclusive=True, group="tail", exit_on_error=False, description="Following run"
+    )
+    def follow(self, run: RunFolder, follow: int) -> None:
+        """Post a message per event of `run` (those so far, then new ones) until cancelled."""
+        worker = get_current_worker()
+        tail, live, alive, last = run.tail(), False, None, None
+        next_check = 0.0
+        while not worker.cancelled_event.is_set():
+            events = tail.poll()
+            if events:
+                last = events[-1]
+                failed = any(event["type"] == "failed" for event in events)
+                log_tail = read_log_tail(run) if failed else []
+                for message in messages_for_events(run.name, events, follow, live, log_tail):
+                    self.post_message(message)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + LOCK_CHECK_SECONDS
+                running = _trainer_running(run, last)
+                if running != alive:
+                    alive = running
+                    self.post_message(TrainerAlive(run.name, running, follow))
+            live = True
+            worker.cancelled_event.wait(POLL_SECONDS)
+
+    def _mine(self, message: Any) -> bool:
+        return message.follow == self._follow
+
+    def on_event_arrived(self, message: EventArrived) -> None:
+        message.stop()  # only this widget needs the per-event messages (finished/failed bubble)
+        if not self._mine(message):
+            return
+        event = message.event
+        self._last_type = event["type"]
+        self.launching = False
+        if event["type"] == "run_started":
+            self._started = event
+            self.launch_error = None
+            self._show_failure(None)
+            initial = event.get("initial_epoch")
+            if isinstance(initial, int):
+                self.query_one(CurvesPane).truncate(initial)
+                self.query_one(EpochTable).truncate(initial)
+            self.query_one(ProgressPanel).started(event)
+        elif event["type"] == "predictions_saved":
+            self._note_test_accuracy(event)
+        self._show_status()
+
+    def on_epoch_ended(self, message: EpochEnded) -> None:
+        message.stop()
+        if not self._mine(message):
+            return
+        self._last_type = "epoch_ended"
+        self.query_one(ProgressPanel).epoch_ended(message.event)
+        self.query_one(CurvesPane).add_epoch(message.event)
+        self.query_one(EpochTable).add_epoch(message.event)
+        self._note_test_accuracy(message.event)
+        self._show_status()
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        message.stop()
+        if self._mine(message):
+            self._last_type = "batch"
+            self.query_one(ProgressPanel).batch(message.event)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if self._mine(message):
+            self._last_type = "finished"
+            self._note_test_accuracy(message.event)
+            self._show_status()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if not self._mine(message):
+            return
+        self._last_type = "failed"
+        event = message.event
+        text = Text(f"Failed: {event.get('message') or event.get('error') or 'unknown error'}")
+        text.stylize("bold")
+        lines = message.log_tail or [str(line) for line in event.get("log_tail") or []]
+        if lines:
+            name = self.run.log_path.name if self.run else "trainer.log"
+            text.append(f"\nlast lines of {name}:\n", style="dim")
+            text.append("\n".join(lines))
+        self._show_failure(text)
+        self._show_status()
+
+    def on_trainer_alive(self, message: TrainerAlive) -> None:
+        message.stop()
+        if self._mine(message):
+            self.loaded = True  # the worker checks the lock first right after its first poll
+            self._alive = message.alive
+            self.query_one(ProgressPanel).set_active(message.alive)
+            self._show_status()
+
+    def _note_test_accuracy(self, event: dict[str, Any]) -> None:
+        value = event.get("test_accuracy")
+        if isinstance(value, int | float):
+            self._test_accuracy = float(value)
+
+    def _show_failure(self, text: Text | None) -> None:
+        failure = self.query_one("#run-failure", Static)
+        failure.update(text or "")
+        failure.display = text is not None
+
+    def _show_status(self) -> None:
+        status = self.query_one("#run-status", Static)
+        if self.run is None:
+            status.update("No run selected: press 1 for the runs list, 4 to configure a new run.")
+            return
+        started = self._started
+        text = Text()
+        text.append(self.run.name, style="bold")
+        mark = STATUS_MARKS.get(self.status, "")
+        text.append(f"  {mark} {self.status}", style=f"bold {_STATUS_STYLES.get(self.status, '')}")
+        details = []
+        if started.get("strategy"):
+            details.append(f"{started['strategy']} x{started.get('replicas') or '?'}")
+        for key in ("device", "mixed_precision"):
+            if started.get(key):
+                details.append(str(started[key]))
+        preset = (started.get("config") or {}).get("preset")
+        if preset:
+            details.append(str(preset))
+        if self._test_accuracy is not None:
+            details.append(f"test acc {100 * self._test_accuracy:.2f}%")
+        if details:
+            text.append("  " + "  ·  ".join(details))
+        status.update(text)
+        self.set_class(self.status == "running", "-running")
+
+
+_STATUS_STYLES = {
+    "running": "green",
+    "starting": "green",
+    "finished": "cyan",
+    "failed": "red",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+}
+
+
+def _trainer_running(run: RunFolder, last: dict[str, Any] | None) -> bool:
+    """As `summarize_events` decides it: a live lock holder that has not written its end yet."""
+    holder = read_lock(run.lock_path)
+    if not holder_alive(holder):
+        return False
+    assert holder is not None
+    if last is not None and last.get("type") in TERMINAL_EVENTS:
+        ended, locked = last.get("time"), holder.get("started")
+        if isinstance(ended, int | float) and isinstance(locked, int | float) and ended >= locked:
+            return False
+    return True

@@ -1,0 +1,177 @@
+"""Every run in the models folder, rescanned every two seconds in a worker thread."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.widgets import DataTable
+
+from cifar_tui.core.runs import RunFolder, RunSummary
+from cifar_tui.messages import RunsListed
+
+REFRESH_SECONDS = 2.0
+
+STATUS_MARKS = {
+    "running": "●",
+    "starting": "◌",
+    "finished": "✓",
+    "stopped": "■",
+    "failed": "✗",
+    "interrupted": "!",
+    "created": "○",
+}
+"""One shape per status, so the list reads without colour (NO_COLOR)."""
+
+STATUS_STYLES = {
+    "running": "bold green",
+    "finished": "cyan",
+    "stopped": "yellow",
+    "failed": "bold red",
+    "interrupted": "yellow",
+}
+
+COLUMNS = (
+    ("name", "run"),
+    ("status", "status"),
+    ("epochs", "epochs"),
+    ("best", "best val"),
+    ("test", "test acc"),
+    ("updated", "updated"),
+)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+class RunScanner:
+    """Summaries of the runs in a folder, re-reading only runs whose files changed.
+
+    A long run's events.jsonl holds tens of thousands of lines; reading every one every two
+    seconds would keep a core busy, so a summary is reused until the run's files change (a
+    running run is always re-read, since its trainer may die without touching a file).
+    """
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = Path(models_dir)
+        self._cache: dict[str, tuple[object, RunSummary]] = {}
+
+    def scan(self) -> list[RunSummary]:
+        """Newest first, as `list_runs` orders them."""
+        try:
+            entries = sorted(os.scandir(self.models_dir), key=lambda entry: entry.name)
+        except OSError:
+            return []
+        summaries = []
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            run = RunFolder(Path(entry.path))
+            key = (_stamp(run.events_path), _stamp(run.lock_path), _stamp(run.config_path))
+            cached = self._cache.get(entry.name)
+            if cached and cached[0] == key and cached[1].status != "running":
+                summaries.append(cached[1])
+                continue
+            if not run.exists:
+                continue
+            summary = run.summary()
+            self._cache[entry.name] = (key, summary)
+            summaries.append(summary)
+        summaries.sort(key=lambda summary: summary.name, reverse=True)
+        summaries.sort(key=lambda summary: summary.updated or 0.0, reverse=True)
+        return summaries
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def _when(timestamp: float | None) -> str:
+    # Absolute local time, never "5 min ago": the list stays the same from one frame to the next.
+    return (
+        "-" if timestamp is None else datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def row_cells(run: RunSummary) -> list[str | Text]:
+    """The table cells of one run."""
+    total = "?" if run.epochs_total is None else str(run.epochs_total)
+    status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}")
+    status.stylize(STATUS_STYLES.get(run.status, ""))
+    best = _percent(run.best_val_accuracy)
+    if run.best_epoch is not None:
+        best += f" @{run.best_epoch}"
+    return [
+        run.name,
+        status,
+        f"{run.epochs_done}/{total}",
+        best,
+        _percent(run.test_accuracy),
+        _when(run.updated),
+    ]
+
+
+class RunsList(DataTable[str | Text]):
+    """The runs table; `runs` holds the latest scan, the cursor picks `selected`."""
+
+    def __init__(self, models_dir: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.scanner = RunScanner(models_dir)
+        self.runs: list[RunSummary] = []
+        self.scanned = False
+        """Whether the first scan has arrived."""
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self.rescan()
+        self.set_interval(REFRESH_SECONDS, self.rescan)
+
+    @property
+    def selected(self) -> RunSummary | None:
+        """The run under the cursor."""
+        if not self.runs or not 0 <= self.cursor_row < len(self.runs):
+            return None
+        return self.runs[self.cursor_row]
+
+    @work(
+        thread=True, exclusive=True, group="scan", exit_on_error=False, description="Scanning runs"
+    )
+    def rescan(self) -> None:
+        """Scan the models folder now (in a thread) and post RunsListed."""
+        self.post_message(RunsListed(self.scanner.scan()))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        self.show(message.runs)
+
+    def show(self, runs: list[RunSummary]) -> None:
+        """Show `runs`, keeping the cursor on the run it was on."""
+        chosen = self.selected.name if self.selected else None
+        self.scanned = True
+        if [run.name for run in runs] != [run.name for run in self.runs]:
+            self.clear()
+            for run in runs:
+                self.add_row(*row_cells(run), key=run.name)
+        else:
+            for run, old in zip(runs, self.runs, strict=True):
+                if run != old:
+                    for (key, _), cell in zip(COLUMNS, row_cells(run), strict=True):
+                        self.update_cell(run.name, key, cell)
+        self.runs = runs
+        names = [run.name for run in runs]
+        if chosen in names:
+            self.move_cursor(row=names.index(chosen), animate=False)
+
+    def select_run(self, name: str) -> None:
+        """Put the cursor on run `name` if it is listed."""
+        names = [run.name for run in self.runs]
+        if name in names:
+            self.move_cursor(row=names.index(name), animate=False)

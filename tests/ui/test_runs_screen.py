@@ -1,0 +1,136 @@
+"""The runs list: listing, opening, stopping, resuming, and noticing new runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
+from run_fixtures import write_run
+
+from cifar_tui.app import CifarApp
+from cifar_tui.core import launcher
+from cifar_tui.core.runs import RunFolder
+from cifar_tui.ui.screens.browse_screen import BrowseScreen
+from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
+from cifar_tui.ui.widgets.run_monitor import RunMonitor
+from cifar_tui.ui.widgets.runs_list import RunScanner, RunsList
+
+
+@pytest.fixture
+def stop_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """launcher.stop_run, recorded instead of signalling (the fixture's trainer is pytest)."""
+    calls: list[str] = []
+
+    def fake_stop(run: RunFolder) -> bool:
+        calls.append(run.name)
+        return True
+
+    monkeypatch.setattr(launcher, "stop_run", fake_stop)
+    return calls
+
+
+async def _listed(pilot: Any) -> RunsList:
+    runs = pilot.app.screen.query_one(RunsList)
+    await wait_for(pilot, lambda: runs.scanned)
+    return runs
+
+
+async def test_lists_every_run_newest_first(
+    app_factory: Callable[..., CifarApp], with_running: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = await _listed(pilot)
+        assert [run.name for run in runs.runs] == [RUNNING, INTERRUPTED, FAILED, STOPPED, FINISHED]
+        assert [run.status for run in runs.runs] == [
+            "running", "interrupted", "failed", "stopped", "finished",
+        ]  # fmt: skip
+        assert runs.row_count == 5
+        assert "72.15% @8" in str(runs.get_cell(FINISHED, "best"))
+
+
+async def test_enter_opens_the_monitor_and_b_the_browser(
+    app_factory: Callable[..., CifarApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(PredictionBrowser, "show_run", lambda self, run: shown.append(run.name))
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _listed(pilot)
+        await pilot.press("down", "enter")  # second newest: the failed run
+        assert isinstance(app.screen, MonitorScreen)
+        assert app.screen.query_one(RunMonitor).run == RunFolder(Path("models") / FAILED)
+        await pilot.press("1")
+        await pilot.press("b")  # the cursor is still on the failed run
+        assert isinstance(app.screen, BrowseScreen)
+        assert shown == [FAILED]
+        await pilot.press("2")
+        assert isinstance(app.screen, MonitorScreen)
+
+
+async def test_stop_key_stops_the_selected_running_run(
+    app_factory: Callable[..., CifarApp], with_running: Path, stop_calls: list[str]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _listed(pilot)
+        await pilot.press("s")
+        assert stop_calls == [RUNNING]
+
+
+async def test_resume_spawns_a_trainer_for_a_stopped_run(
+    app_factory: Callable[..., CifarApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawned: list[str] = []
+
+    def fake_resume(name: str, models_dir: Path, data_dir: str | None) -> launcher.LaunchedRun:
+        spawned.append(name)
+        path = Path(models_dir) / name
+        return launcher.LaunchedRun(name, 99999, path, Path(models_dir) / f".{name}.launch.log")
+
+    monkeypatch.setattr(launcher, "spawn_resume", fake_resume)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = await _listed(pilot)
+        runs.select_run(FINISHED)
+        await pilot.press("r")
+        assert spawned == []  # a finished run is not resumed
+        runs.select_run(STOPPED)
+        await pilot.press("r")
+        assert spawned == [STOPPED]
+        assert isinstance(app.screen, MonitorScreen)
+        assert app.launched[STOPPED].pid == 99999
+
+
+async def test_a_new_run_appears_within_a_refresh(
+    app_factory: Callable[..., CifarApp], models_dir: Path
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        runs = await _listed(pilot)
+        assert runs.row_count == 4
+        write_run(models_dir, "2026-11-26_0900_new", "finished", 1, 1, seed=9)
+        runs.rescan()
+        await wait_for(pilot, lambda: runs.row_count == 5)
+
+
+def test_scanner_rereads_only_changed_runs(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanner = RunScanner(models_dir)
+    first = scanner.scan()
+    reads: list[str] = []
+    original = RunFolder.summary
+    monkeypatch.setattr(
+        RunFolder, "summary", lambda self: reads.append(self.name) or original(self)
+    )
+    assert scanner.scan() == first
+    assert reads == []
+    with (models_dir / STOPPED / "events.jsonl").open("a") as events:
+        events.write('{"type":"batch","time":1.0e9,"epoch":5,"step":3,"steps":352}\n')
+    scanner.scan()
+    assert reads == [STOPPED]
