@@ -4,7 +4,8 @@ Each preset trains 2 epochs on a fixed subset in its own process, one after anot
 epoch 1 (tracing, warm-up) is dropped, epoch 2 gives the steady-state images/s, and seconds per
 full 50,000-image epoch are projected from it (plus the measured per-epoch evaluation time).
 
-    .venv/bin/python bench/presets.py --data-dir ../shared/data [--train-size 10240] [--presets fast,recipe-2018]
+    .venv/bin/python bench/presets.py --data-dir ../shared/data \
+        [--train-size 10240] [--presets fast,recipe-2018]
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def measure(preset: str, data_dir: str, train_size: int, models: Path, extra: li
                "--train-size", str(train_size), "--data-dir", data_dir, "--models-dir",
                str(models), "--name", name, *extra]  # fmt: skip
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    events = [json.loads(line) for line in (models / name / "events.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line) for line in (models / name / "events.jsonl").read_text().splitlines()
+    ]
     started = next(e for e in events if e["type"] == "run_started")
     epoch = [e for e in events if e["type"] == "epoch_ended"][-1]
     evaluation = epoch["seconds"] - epoch["train_seconds"]

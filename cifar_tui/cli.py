@@ -46,18 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     train = verbs.add_parser("train", help="train headless into a run folder (no TTY needed)")
     _add_common(train)
     train.add_argument("--config", type=Path, help="TOML config file (see a run's config.toml)")
-    train.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset "
-                       "(default: recipe-2018, or the preset the --config file names)")
+    train.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="start from this preset (default: recipe-2018, or the preset the --config file names)",
+    )
     train.add_argument("--name", help="run folder name (default: date, time and preset)")
-    train.add_argument("--resume", metavar="RUN", help="continue RUN (a name or a path) from its "
-                       "last checkpoint; --epochs may raise its epoch count")
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue RUN (a name or a path) from its "
+        "last checkpoint; --epochs may raise its epoch count",
+    )
     add_config_arguments(train)
 
     evaluate = verbs.add_parser("evaluate", help="accuracy and loss of a run or model on test data")
     _add_common(evaluate)
     evaluate.add_argument("model", metavar="RUN|MODEL", help="run name, run folder or .keras file")
-    evaluate.add_argument("--images", type=Path, metavar="FOLDER",
-                          help="evaluate on FOLDER/<class name>/*.png|jpg instead of CIFAR-10")
+    evaluate.add_argument(
+        "--images",
+        type=Path,
+        metavar="FOLDER",
+        help="evaluate on FOLDER/<class name>/*.png|jpg instead of CIFAR-10",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
     predict = verbs.add_parser("predict", help="top-3 labels for image files")
@@ -83,11 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_common(parser: argparse.ArgumentParser, suppress: bool = True) -> None:
     # On subcommands the default is SUPPRESS so a value given before the verb is not overwritten.
     default: object = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--data-dir", default=default, metavar="DIR",
-                        help="cifar-10-python.tar.gz, its folder, or cifar-10-batches-py/ "
-                        "(else $CIFAR10_DIR, then ~/.keras/datasets)")
-    parser.add_argument("--models-dir", default=default, type=Path, metavar="DIR",
-                        help="where runs are saved (default: ./models)")
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        metavar="DIR",
+        help="cifar-10-python.tar.gz, its folder, or cifar-10-batches-py/ "
+        "(else $CIFAR10_DIR, then ~/.keras/datasets)",
+    )
+    parser.add_argument(
+        "--models-dir",
+        default=default,
+        type=Path,
+        metavar="DIR",
+        help="where runs are saved (default: ./models)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,8 +156,8 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from cifar_tui.core import tfenv
-    from cifar_tui.core.stopping import StopRequest
     from cifar_tui.core.runs import RunLock, create_run_folder, new_run_name, resolve_run
+    from cifar_tui.core.stopping import StopRequest
 
     models_dir: Path = args.models_dir
     if args.resume:
@@ -145,7 +165,9 @@ def _train(args: argparse.Namespace) -> int:
         config = _resumed_config(args, run.config_path)
     else:
         config = resolve_config(args)
-        if args.name is not None and (not args.name or "/" in args.name or args.name in (".", "..")):
+        if args.name is not None and (
+            not args.name or "/" in args.name or args.name in (".", "..")
+        ):
             raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
     stop = StopRequest()
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
@@ -166,8 +188,9 @@ def _train(args: argparse.Namespace) -> int:
         from cifar_tui.core.trainer import run_training
 
         try:
-            outcome = run_training(config, run, data, user_out=user_err, stop=stop,
-                                   resume=bool(args.resume))
+            outcome = run_training(
+                config, run, data, user_out=user_err, stop=stop, resume=bool(args.resume)
+            )
         except UserError as error:  # stderr is trainer.log now: tell the user on the terminal
             print(f"cifar-tui: error: {error}", file=user_err)
             return error.exit_code
@@ -261,8 +284,10 @@ def _model_path(spec: str, models_dir: Path) -> Path:
         return candidate
     run = resolve_run(spec, models_dir)
     if not run.model_path.is_file():
-        raise UserError(f"run {run.name} has no {run.model_path.name} yet (it saves one at each "
-                        "epoch end); wait for the first epoch or resume it")
+        raise UserError(
+            f"run {run.name} has no {run.model_path.name} yet (it saves one at each "
+            "epoch end); wait for the first epoch or resume it"
+        )
     return run.model_path
 
 
@@ -277,16 +302,26 @@ def _evaluate(args: argparse.Namespace) -> int:
         folder = load_image_folder(args.images)
         images, labels, source = folder.images, folder.labels, str(args.images)
         if folder.skipped:
-            print(f"skipped {len(folder.skipped)} non-image files in {args.images}",
-                  file=sys.stderr)
+            print(
+                f"skipped {len(folder.skipped)} non-image files in {args.images}", file=sys.stderr
+            )
     else:
         data = _load_data(getattr(args, "data_dir", None))
         images, labels, source = data.x_test, data.y_test, str(data.source)
     model = inference.load_model(path)
     result = inference.evaluate(model, images, labels)
     if args.json:
-        print(json.dumps({"model": str(path), "data": source, "images": len(labels),
-                          "accuracy": result.accuracy, "loss": result.loss}))
+        print(
+            json.dumps(
+                {
+                    "model": str(path),
+                    "data": source,
+                    "images": len(labels),
+                    "accuracy": result.accuracy,
+                    "loss": result.loss,
+                }
+            )
+        )
     else:
         print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}")
         print(f"{len(labels)} images from {source}; model {path}")
@@ -302,9 +337,18 @@ def _predict(args: argparse.Namespace) -> int:
     model = inference.load_model(path)
     rows = inference.top_labels(model, images, k=3)
     if args.json:
-        print(json.dumps([{"image": str(p), "top": [{"label": label, "probability": prob}
-                                                     for label, prob in top]}
-                          for p, top in zip(args.images, rows, strict=True)], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "image": str(p),
+                        "top": [{"label": label, "probability": prob} for label, prob in top],
+                    }
+                    for p, top in zip(args.images, rows, strict=True)
+                ],
+                indent=2,
+            )
+        )
     else:
         for image_path, top in zip(args.images, rows, strict=True):
             ranked = ", ".join(f"{label} {100 * prob:.1f}%" for label, prob in top)
@@ -330,8 +374,9 @@ def _export(args: argparse.Namespace) -> int:
     from cifar_tui.core.runs import resolve_run
 
     run = resolve_run(args.run, args.models_dir)
-    architecture, weights = inference.export_recipe_format(_model_path(str(run.path), args.models_dir),
-                                                           run.path)
+    architecture, weights = inference.export_recipe_format(
+        _model_path(str(run.path), args.models_dir), run.path
+    )
     print(f"wrote {architecture} and {weights}")
     return 0
 

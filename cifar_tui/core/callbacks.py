@@ -136,8 +136,9 @@ class RunRecorder(keras.callbacks.Callback):
             test = evaluate_probabilities(
                 predict_probabilities(self.model, self._test[0]), self._test[1]
             )
-        logs.update(val_loss=validation.loss, val_accuracy=validation.accuracy,
-                    test_accuracy=test.accuracy)
+        logs.update(
+            val_loss=validation.loss, val_accuracy=validation.accuracy, test_accuracy=test.accuracy
+        )
         images = (self._steps - self._epoch_first_step) * self._batch_size
         fields = {
             "epoch": epoch + 1,
@@ -151,7 +152,9 @@ class RunRecorder(keras.callbacks.Callback):
             "seconds": time.perf_counter() - self._epoch_start,
             "train_seconds": train_seconds,
             "images_per_second": images / max(train_seconds, 1e-9),
-            "first_batch_seconds": self.first_batch_seconds[-1] if self.first_batch_seconds else None,
+            "first_batch_seconds": self.first_batch_seconds[-1]
+            if self.first_batch_seconds
+            else None,
             "partial": self._epoch_first_step > 0,
         }
         self._emit("epoch_ended", **fields)

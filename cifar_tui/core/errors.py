@@ -4,7 +4,8 @@
 class UserError(Exception):
     """Bad input or environment: the message names the input and the fix, in one line.
 
-    The CLI prints it as `cifar-tui: error: <message>` and exits with code 2; the app shows it inline.
+    The CLI prints it as `cifar-tui: error: <message>` and exits with code 2; the app shows
+    it inline.
     Never raise it for a bug: those keep their tracebacks.
     """
 

@@ -19,8 +19,10 @@ PREDICT_BATCH_SIZE = 256
 def check_model_file(path: Path) -> None:
     """Cheap check that `path` can be a .keras file (a zip archive with its central directory)."""
     if not zipfile.is_zipfile(path):
-        raise UserError(f"{path} is not a Keras model file (a .keras file is a zip archive); "
-                        "it may be truncated: give a run's model.keras")
+        raise UserError(
+            f"{path} is not a Keras model file (a .keras file is a zip archive); "
+            "it may be truncated: give a run's model.keras"
+        )
 
 
 def load_model(path: Path) -> Any:

@@ -26,13 +26,15 @@ class Normalization:
     std: tuple[float, ...]
 
     def scale_and_offset(self) -> tuple[Any, Any]:
-        """Arguments for `keras.layers.Rescaling`: x * scale + offset == (x - mean) / (std + eps)."""
+        """`keras.layers.Rescaling` arguments: x * scale + offset == (x - mean) / (std + eps)."""
         scale = [1.0 / (s + STD_EPSILON) for s in self.std]
         offset = [-m / (s + STD_EPSILON) for m, s in zip(self.mean, self.std, strict=True)]
         return (scale[0], offset[0]) if len(scale) == 1 else (scale, offset)
 
 
-def compute_normalization(images: np.ndarray, per_channel: bool, chunk: int = 5000) -> Normalization:
+def compute_normalization(
+    images: np.ndarray, per_channel: bool, chunk: int = 5000
+) -> Normalization:
     """Mean and std of uint8 images in float64, a chunk at a time (no full-size float copy)."""
     axis = (0, 1, 2) if per_channel else None
     total = np.zeros(3 if per_channel else 1)
@@ -63,7 +65,7 @@ def build_model(
 
 
 def _recipe_body(x: Any, config: TrainConfig) -> Any:
-    """RECIPE.md: 3 blocks of 2x (Conv 3x3 + L2, ELU, BatchNorm), max-pool, dropout; ~309k params."""
+    """RECIPE.md: 3 blocks of 2x (Conv 3x3 + L2, ELU, BatchNorm), pool, dropout; 309k params."""
     regularizer = keras.regularizers.L2(config.weight_decay) if config.weight_decay else None
     for block, (filters, rate) in enumerate(zip((32, 64, 128), config.dropout, strict=True), 1):
         for layer in (1, 2):
@@ -90,7 +92,9 @@ def _airbench_body(x: Any, config: TrainConfig, whitening: np.ndarray | None) ->
         whiten.set_weights([whitening])
     whiten.trainable = False  # a fixed, data-derived basis; training it gains nothing
     x = keras.layers.Activation("gelu", name="whiten_gelu")(x)
-    for group, (width, rate) in enumerate(zip(AIRBENCH_WIDTHS[config.architecture], config.dropout, strict=True), 1):
+    for group, (width, rate) in enumerate(
+        zip(AIRBENCH_WIDTHS[config.architecture], config.dropout, strict=True), 1
+    ):
         for layer in (1, 2):
             x = keras.layers.Conv2D(
                 width, 3, padding="same", use_bias=False, kernel_regularizer=regularizer,
@@ -107,8 +111,9 @@ def _airbench_body(x: Any, config: TrainConfig, whitening: np.ndarray | None) ->
         if rate:
             x = keras.layers.Dropout(rate, name=f"group{group}_dropout")(x)
     x = keras.layers.GlobalMaxPooling2D(name="global_pool")(x)
-    x = keras.layers.Dense(NUM_CLASSES, use_bias=False, kernel_regularizer=regularizer,
-                           name="logits")(x)
+    x = keras.layers.Dense(
+        NUM_CLASSES, use_bias=False, kernel_regularizer=regularizer, name="logits"
+    )(x)
     # airbench scales logits by 1/9 (its `Mul(1/9)`): a cooler start for the softmax.
     return keras.layers.Rescaling(1.0 / 9.0, name="logit_scale")(x)
 
@@ -135,8 +140,9 @@ def whitening_kernel(
 def compile_model(model: keras.Model, config: TrainConfig, schedule: Any) -> None:
     """Attach the optimizer, loss and metrics the config names (jit and steps_per_execution too)."""
     if config.optimizer == "sgd":
-        optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum,
-                                         nesterov=config.nesterov)
+        optimizer = keras.optimizers.SGD(
+            schedule, momentum=config.momentum, nesterov=config.nesterov
+        )
     elif config.optimizer == "adam":
         optimizer = keras.optimizers.Adam(schedule)
     elif config.optimizer == "adamw":

@@ -119,8 +119,9 @@ def training_dataset(
 ) -> tf.data.Dataset:
     """Batches (uint8 images, one-hot float32 labels) for 0-based epochs [start_epoch, end_epoch).
 
-    Each epoch is a seeded permutation cut to `len(images) // batch_size` full batches, as the recipe
-    does; `start_step` skips the batches of the first epoch that a stopped run already trained on.
+    Each epoch is a seeded permutation cut to `len(images) // batch_size` full batches, as the
+    recipe does; `start_step` skips the batches of the first epoch that a stopped run already
+    trained on.
     """
     steps = len(images) // batch_size
     all_images = tf.constant(images)

@@ -1,4 +1,4 @@
-"""Learning-rate schedules as Keras objects (step, one-cycle, cosine), times Keras 2's time decay."""
+"""Learning-rate schedules as Keras objects (step, one-cycle, cosine) times Keras 2 time decay."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
     Shapes:
         constant: `learning_rate` throughout.
         step:     `learning_rate`, then `step_values[i]` once the 0-based epoch index is greater
-                  than `step_epochs[i]` (the recipe's `if epoch > 75` test, read as its article does,
+                  than `step_epochs[i]` (the recipe's `if epoch > 75` test, as the article
+                  reads it,
                   so the 0.0003 branch is reached).
         onecycle: linear warm-up from 0 to `learning_rate` over `warmup_steps`, then linear to 0.
         cosine:   linear warm-up, then half a cosine down to 0 at `total_steps`.
@@ -63,8 +64,9 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def _warm_then_down(self, step: Any) -> Any:
         warmup = float(max(self.warmup_steps, 1))
         rising = self.learning_rate * (step + 1.0) / warmup
-        progress = ops.clip((step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1),
-                            0.0, 1.0)
+        progress = ops.clip(
+            (step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0
+        )
         if self.kind == "onecycle":
             falling = self.learning_rate * (1.0 - progress)
         else:

@@ -1,4 +1,4 @@
-"""Prepare the process for TensorFlow: quiet logs, stderr to a file, GPU memory growth, precision."""
+"""Ready the process for TensorFlow: quiet logs, stderr to a file, GPU memory growth, precision."""
 
 from __future__ import annotations
 

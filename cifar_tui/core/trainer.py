@@ -54,8 +54,12 @@ def split_validation(
     order = np.random.default_rng(seed).permutation(len(data.x_train))
     held = max(1, int(round(fraction * len(order))))
     val_index, train_index = np.sort(order[:held]), np.sort(order[held:])
-    return (data.x_train[train_index], data.y_train[train_index],
-            data.x_train[val_index], data.y_train[val_index])
+    return (
+        data.x_train[train_index],
+        data.y_train[train_index],
+        data.x_train[val_index],
+        data.y_train[val_index],
+    )
 
 
 def run_training(
@@ -73,15 +77,21 @@ def run_training(
     try:
         return _train(config, run, data, events, user_out, stop, resume, started)
     except UserError as error:
-        events.append("failed", epoch=_epochs_done(run), error="UserError", message=str(error),
-                      log_tail=[])
+        events.append(
+            "failed", epoch=_epochs_done(run), error="UserError", message=str(error), log_tail=[]
+        )
         raise
     except Exception as error:  # noqa: BLE001 - any training failure becomes a `failed` event
         message = _one_line(error)
         # The traceback goes to trainer.log (stderr); the event and the user get one line.
         traceback.print_exc()
-        events.append("failed", epoch=_epochs_done(run), error=type(error).__name__,
-                      message=message, log_tail=_log_tail(run.log_path))
+        events.append(
+            "failed",
+            epoch=_epochs_done(run),
+            error=type(error).__name__,
+            message=message,
+            log_tail=_log_tail(run.log_path),
+        )
         print(f"cifar-tui: training failed: {message} (details in {run.log_path})", file=user_out)
         return TrainingOutcome("failed", 1)
     finally:
@@ -104,7 +114,8 @@ def _train(
     gpus = tfenv.enable_gpu_memory_growth(tf)
     import keras
 
-    from cifar_tui.core import checkpoints, model as model_lib, pipeline
+    from cifar_tui.core import checkpoints, pipeline
+    from cifar_tui.core import model as model_lib
     from cifar_tui.core.callbacks import (
         RunRecorder,
         evaluate_probabilities,
@@ -167,15 +178,20 @@ def _train(
         crop_padding=config.crop_padding,
         cutout=config.cutout,
     )
-    _save_augmentation_preview(run.path / AUGMENTATION_PREVIEW_FILE, x_train, augmentation,
-                               config.seed, tf, pipeline)
+    _save_augmentation_preview(
+        run.path / AUGMENTATION_PREVIEW_FILE, x_train, augmentation, config.seed, tf, pipeline
+    )
     test = None if config.validation_split <= 0 else (data.x_test, data.y_test)
     events.append(
         "run_started",
         run=run.name,
         config=config.to_dict(),
-        versions={"cifar_tui": __version__, "tensorflow": tf.__version__,
-                  "keras": keras.__version__, "python": platform.python_version()},
+        versions={
+            "cifar_tui": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
         device=_describe_device(gpus),
         strategy=config.strategy,
         replicas=strategy.num_replicas_in_sync,
@@ -201,17 +217,27 @@ def _train(
 
     def save_state(epoch: int, step: int, test_result: Any | None) -> None:
         path = checkpoints.save_checkpoint(
-            run.checkpoint_dir, model, epoch, step, list(normalization.mean),
+            run.checkpoint_dir,
+            model,
+            epoch,
+            step,
+            list(normalization.mean),
             list(normalization.std),
         )
-        events.append("checkpoint_saved", epoch=epoch, step=step, path=str(path.relative_to(run.path)))
+        events.append(
+            "checkpoint_saved", epoch=epoch, step=step, path=str(path.relative_to(run.path))
+        )
         inference_model.set_weights(model.get_weights())
         with atomic_path(run.model_path) as temporary:
             inference_model.save(temporary)
         if test_result is not None:
             _save_predictions(run.predictions_path, test_result, epoch)
-            events.append("predictions_saved", epoch=epoch, test_accuracy=test_result.accuracy,
-                          test_loss=test_result.loss)
+            events.append(
+                "predictions_saved",
+                epoch=epoch,
+                test_accuracy=test_result.accuracy,
+                test_loss=test_result.loss,
+            )
 
     recorder = RunRecorder(
         emit=events.append,
@@ -230,13 +256,24 @@ def _train(
 
     def fit(first_epoch: int, first_step: int, last_epoch: int) -> None:
         dataset = pipeline.training_dataset(
-            x_train, y_train, batch_size=config.batch_size, seed=config.seed,
-            augmentation=augmentation, start_epoch=first_epoch, end_epoch=last_epoch,
+            x_train,
+            y_train,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            augmentation=augmentation,
+            start_epoch=first_epoch,
+            end_epoch=last_epoch,
             start_step=first_step,
         )
-        model.fit(dataset, epochs=last_epoch, initial_epoch=first_epoch,
-                  steps_per_epoch=steps - first_step if first_step else steps,
-                  callbacks=[recorder], verbose=0, shuffle=False)
+        model.fit(
+            dataset,
+            epochs=last_epoch,
+            initial_epoch=first_epoch,
+            steps_per_epoch=steps - first_step if first_step else steps,
+            callbacks=[recorder],
+            verbose=0,
+            shuffle=False,
+        )
 
     if not stop.is_set():
         if initial_step:
@@ -250,19 +287,30 @@ def _train(
         step = recorder.steps_done if recorder.steps_done < steps else 0
         if step:  # at an epoch boundary the epoch-end checkpoint is already the latest
             save_state(epoch_done, step, None)
-        events.append("stopped", epoch=epoch_done, step=step, reason=stop.reason or "stop requested")
-        print(f"stopped at epoch {epoch_done} step {step} ({stop.reason}); checkpoint saved; "
-              f"continue with: cifar-tui train --resume {run.name}", flush=True)
+        events.append(
+            "stopped", epoch=epoch_done, step=step, reason=stop.reason or "stop requested"
+        )
+        print(
+            f"stopped at epoch {epoch_done} step {step} ({stop.reason}); checkpoint saved; "
+            f"continue with: cifar-tui train --resume {run.name}",
+            flush=True,
+        )
         return TrainingOutcome("stopped", 0)
 
     result = evaluate_probabilities(
         predict_probabilities(inference_model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
     )
     _save_predictions(run.predictions_path, result, epoch_done)
-    events.append("predictions_saved", epoch=epoch_done, test_accuracy=result.accuracy,
-                  test_loss=result.loss)
-    events.append("finished", epoch=epoch_done, test_accuracy=result.accuracy,
-                  test_loss=result.loss, seconds=time.time() - started)
+    events.append(
+        "predictions_saved", epoch=epoch_done, test_accuracy=result.accuracy, test_loss=result.loss
+    )
+    events.append(
+        "finished",
+        epoch=epoch_done,
+        test_accuracy=result.accuracy,
+        test_loss=result.loss,
+        seconds=time.time() - started,
+    )
     # The recipe's own closing line.
     print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}", flush=True)
     return TrainingOutcome("finished", 0, result.accuracy)
@@ -299,8 +347,9 @@ def _save_augmentation_preview(
 
 def _save_predictions(path: Path, result: Any, epoch: int) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, probabilities=result.probabilities, labels=result.labels,
-                        epoch=np.int64(epoch))
+    np.savez_compressed(
+        buffer, probabilities=result.probabilities, labels=result.labels, epoch=np.int64(epoch)
+    )
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -315,7 +364,6 @@ def _log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
         return log_path.read_text(errors="replace").splitlines()[-lines:]
     except OSError:
         return []
-
 
 
 def _epochs_done(run: RunFolder) -> int:

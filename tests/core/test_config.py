@@ -27,7 +27,8 @@ from cifar_tui.core.errors import UserError
 
 # (field, bad value, the exact problem message), one or more per field that has a range or choices.
 OUT_OF_RANGE = [
-    ("architecture", "resnet", "architecture must be one of recipe-cnn, airbench, airbench-small (got 'resnet')"),
+    ("architecture", "resnet",
+     "architecture must be one of recipe-cnn, airbench, airbench-small (got 'resnet')"),
     ("epochs", 0, "epochs must be >= 1 and <= 10000 (got 0)"),
     ("epochs", 10_001, "epochs must be >= 1 and <= 10000 (got 10001)"),
     ("batch_size", 0, "batch_size must be >= 1 and <= 65536 (got 0)"),
@@ -472,5 +473,5 @@ def test_help_shows_range_and_default() -> None:
 
 @pytest.mark.parametrize("name", ["recipe-2018", "fast"])
 def test_a_short_trial_of_any_preset_is_valid(name: str) -> None:
-    """`--preset X --epochs 2` must work: step boundaries and warm-up beyond it are never reached."""
+    """`--preset X --epochs 2` must work: later step boundaries and warm-up are never reached."""
     assert preset(name).replace(epochs=2).problems() == []

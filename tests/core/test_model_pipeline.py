@@ -12,7 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from cifar_tui.core import checkpoints, model as model_lib  # noqa: E402
+from cifar_tui.core import checkpoints  # noqa: E402
+from cifar_tui.core import model as model_lib  # noqa: E402
 from cifar_tui.core.config import preset  # noqa: E402
 from cifar_tui.core.pipeline import Augmentation, augment_batch, training_dataset  # noqa: E402
 from cifar_tui.core.schedules import TrainingSchedule  # noqa: E402
@@ -24,7 +25,9 @@ NORMALIZATION = model_lib.Normalization((120.7,), (64.1,))
     ("architecture", "parameters"),
     [("recipe-cnn", 309_290), ("airbench-small", None), ("airbench", None)],
 )
-def test_models_take_uint8_and_return_probabilities(architecture: str, parameters: int | None) -> None:
+def test_models_take_uint8_and_return_probabilities(
+    architecture: str, parameters: int | None
+) -> None:
     config = preset("recipe-2018").replace(architecture=architecture)
     model = model_lib.build_model(config, NORMALIZATION)
     assert model.input.dtype == "uint8"
@@ -37,7 +40,9 @@ def test_models_take_uint8_and_return_probabilities(architecture: str, parameter
 def test_normalization_is_the_recipes_scalar_z_score() -> None:
     images = np.random.default_rng(0).integers(0, 256, (50, 32, 32, 3), dtype=np.uint8)
     stats = model_lib.compute_normalization(images, per_channel=False)
-    assert stats.mean[0] == pytest.approx(images.mean()) and stats.std[0] == pytest.approx(images.std())
+    assert stats.mean[0] == pytest.approx(images.mean()) and stats.std[0] == pytest.approx(
+        images.std()
+    )
     layer = keras.layers.Rescaling(*stats.scale_and_offset())
     expected = (images.astype(np.float64) - images.mean()) / (images.std() + 1e-7)
     assert np.allclose(layer(images[:2]).numpy(), expected[:2], atol=1e-4)
@@ -91,8 +96,12 @@ def _images(n: int = 8) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "augmentation",
-    [Augmentation(), Augmentation(15.0, 0.1, True), Augmentation(crop_padding=2, horizontal_flip=True),
-     Augmentation(cutout=8)],
+    [
+        Augmentation(),
+        Augmentation(15.0, 0.1, True),
+        Augmentation(crop_padding=2, horizontal_flip=True),
+        Augmentation(cutout=8),
+    ],
     ids=["none", "recipe", "crop-flip", "cutout"],
 )  # fmt: skip
 def test_augmentation_keeps_uint8_and_is_deterministic(augmentation: Augmentation) -> None:
@@ -134,7 +143,9 @@ def test_dataset_resumes_mid_epoch_with_the_same_batches() -> None:
     images, labels = _images(40), np.arange(40) % 10
     common = {"batch_size": 8, "seed": 3, "augmentation": Augmentation(crop_padding=2)}
     whole = list(training_dataset(images, labels, start_epoch=0, end_epoch=2, **common))
-    tail = list(training_dataset(images, labels, start_epoch=1, end_epoch=2, start_step=2, **common))
+    tail = list(
+        training_dataset(images, labels, start_epoch=1, end_epoch=2, start_step=2, **common)
+    )
     assert len(whole) == 10 and len(tail) == 3
     for (x1, y1), (x2, y2) in zip(whole[7:], tail, strict=True):
         assert np.array_equal(x1.numpy(), x2.numpy()) and np.array_equal(y1.numpy(), y2.numpy())

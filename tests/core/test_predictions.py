@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions, write_run
 
+from cifar_tui.core.data import DataError, load_cifar10, load_test_set
 from cifar_tui.core.predictions import (
     SORT_ORDERS,
     Predictions,
@@ -278,12 +280,10 @@ def test_align_test_images(image_count: int, label_offset: int, expected_note: s
 
 
 @pytest.mark.parametrize("extracted", [False, True], ids=["archive", "folder"])
-def test_load_test_set_reads_the_test_batch_only(tmp_path: Path, extracted: bool) -> None:
-    from conftest import write_cifar_archive
-
-    from cifar_tui.core.data import DataError, load_cifar10, load_test_set
-
-    source = write_cifar_archive(tmp_path, per_batch=10, test_size=20, seed=1, extracted=extracted)
+def test_load_test_set_reads_the_test_batch_only(
+    tmp_path: Path, make_cifar_archive: Callable[..., Path], extracted: bool
+) -> None:
+    source = make_cifar_archive(per_batch=10, test_size=20, seed=1, extracted=extracted)
     images, labels = load_test_set(source)
     full = load_cifar10(source)
     np.testing.assert_array_equal(images, full.x_test)

@@ -100,8 +100,12 @@ def test_plain_keras_loads_the_model_and_predicts_on_uint8(trained: dict) -> Non
         "p = model.predict(x, verbose=0)\n"
         "print(p.shape, float(p.sum(axis=1).min()), float(p.sum(axis=1).max()))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(trained["run"] / "model.keras")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(trained["run"] / "model.keras")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     shape, low, high = result.stdout.strip().rsplit(" ", 2)
     assert shape == "(4, 10)" and abs(float(low) - 1) < 1e-3 and abs(float(high) - 1) < 1e-3
