@@ -77,6 +77,8 @@ class CifarApp(App[None]):
         self.start_screen = start_screen
         self.launched: dict[str, launcher.LaunchedRun] = {}
         """Trainers this app started, by run name."""
+        self.launch_errors: dict[str, str] = {}
+        """Why a trainer this app started died before writing its first event, by run name."""
         self.set_reactive(CifarApp.current_run, open_run)
         for mode, screen in (
             ("runs", RunsScreen),
@@ -144,6 +146,7 @@ class CifarApp(App[None]):
 
     def _watch_launch(self, launched: launcher.LaunchedRun) -> None:
         self.launched[launched.name] = launched
+        self.launch_errors.pop(launched.name, None)
         self.open_run(RunFolder(launched.path), "monitor")
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.is_mounted:
@@ -158,6 +161,7 @@ class CifarApp(App[None]):
             self.call_from_thread(self._launch_failed, launched.name, problem)
 
     def _launch_failed(self, name: str, problem: str) -> None:
+        self.launch_errors[name] = problem
         self.notify(f"{name}: {problem}", severity="error", timeout=10)
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.shown and monitor.shown.name == name:

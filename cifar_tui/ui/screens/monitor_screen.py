@@ -58,6 +58,9 @@ class MonitorScreen(Screen[None]):
         if force or run != self.shown:
             self.shown = run
             self.monitor.show_run(run, launching=run is not None and run.name in self.app.launched)
+            problem = self.app.launch_errors.get(run.name) if run is not None else None
+            if problem is not None:
+                self.monitor.show_launch_error(problem)
 
     def action_stop(self) -> None:
         if self.shown is not None:

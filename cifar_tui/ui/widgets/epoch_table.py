@@ -13,15 +13,16 @@ NEW_BEST = "▲"
 """Marks an earlier epoch that was the best so far when it ended."""
 
 COLUMNS = (
-    ("epoch", "epoch"),
-    ("loss", "loss"),
-    ("accuracy", "acc"),
-    ("val_loss", "val loss"),
-    ("val_accuracy", "val acc"),
-    ("learning_rate", "lr"),
-    ("seconds", "time"),
-    ("images_per_second", "img/s"),
+    ("epoch", "epoch", 5),
+    ("loss", "loss", 7),
+    ("accuracy", "acc", 7),
+    ("val_loss", "val loss", 8),
+    ("val_accuracy", "val acc", 7),
+    ("learning_rate", "lr", 8),
+    ("seconds", "time", 6),
+    ("images_per_second", "img/s", 7),
 )
+"""(event key, header, width): fixed widths, so rows never re-lay the table out as they arrive."""
 
 
 def _number(value: Any) -> float | None:
@@ -55,8 +56,8 @@ class EpochTable(DataTable[str | Text]):
         self._best_value: float | None = None
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(Text(label, justify="right"), key=key, width=width)
         self.add_column("", key="mark", width=1)
 
     @property
@@ -88,7 +89,9 @@ class EpochTable(DataTable[str | Text]):
         self._events.append(event)
         value = _number(event.get("val_accuracy"))
         is_best = value is not None and (self._best_value is None or value > self._best_value)
-        cells: list[str | Text] = [_cell(key, event) for key, _ in COLUMNS]
+        cells: list[str | Text] = [
+            Text(_cell(key, event), justify="right") for key, _, _ in COLUMNS
+        ]
         self.add_row(*cells, Text(BEST if is_best else ""), key=str(epoch))
         if is_best:
             if self._best_epoch is not None:
@@ -100,7 +103,8 @@ class EpochTable(DataTable[str | Text]):
 
     def _mark(self, epoch: int, mark: str, bold: bool) -> None:
         style = "bold" if bold else ""
-        self.update_cell(str(epoch), "val_accuracy", Text(self._val_text(epoch), style=style))
+        text = Text(self._val_text(epoch), style=style, justify="right")
+        self.update_cell(str(epoch), "val_accuracy", text)
         self.update_cell(str(epoch), "mark", Text(mark, style=style))
 
     def _val_text(self, epoch: int) -> str:

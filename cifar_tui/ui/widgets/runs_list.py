@@ -14,6 +14,8 @@ from cifar_tui.core.runs import RunFolder, RunSummary
 from cifar_tui.messages import RunsListed
 
 REFRESH_SECONDS = 2.0
+NARROW_WIDTH = 90
+"""Below this many columns the list leaves out "updated"."""
 
 STATUS_MARKS = {
     "running": "●",
@@ -101,22 +103,23 @@ def _when(timestamp: float | None) -> str:
     )
 
 
-def row_cells(run: RunSummary) -> list[str | Text]:
-    """The table cells of one run."""
+def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text]:
+    """The table cells of one run (of the columns `keys`, default all)."""
     total = "?" if run.epochs_total is None else str(run.epochs_total)
     status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}")
     status.stylize(STATUS_STYLES.get(run.status, ""))
     best = _percent(run.best_val_accuracy)
     if run.best_epoch is not None:
         best += f" @{run.best_epoch}"
-    return [
-        run.name,
-        status,
-        f"{run.epochs_done}/{total}",
-        best,
-        _percent(run.test_accuracy),
-        _when(run.updated),
-    ]
+    cells: dict[str, str | Text] = {
+        "name": run.name,
+        "status": status,
+        "epochs": f"{run.epochs_done}/{total}",
+        "best": best,
+        "test": _percent(run.test_accuracy),
+        "updated": _when(run.updated),
+    }
+    return [cells[key] for key in keys or [key for key, _ in COLUMNS]]
 
 
 class RunsList(DataTable[str | Text]):
@@ -128,10 +131,10 @@ class RunsList(DataTable[str | Text]):
         self.runs: list[RunSummary] = []
         self.scanned = False
         """Whether the first scan has arrived."""
+        self._shown: list[list[str]] | None = None
+        """The cells on screen; None forces a rebuild."""
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
         self.rescan()
         self.set_interval(REFRESH_SECONDS, self.rescan)
 
@@ -152,20 +155,38 @@ class RunsList(DataTable[str | Text]):
     def on_runs_listed(self, message: RunsListed) -> None:
         self.show(message.runs)
 
+    @property
+    def columns_shown(self) -> tuple[tuple[str, str], ...]:
+        """All columns, less "updated" when narrow (a run's name starts with its date)."""
+        narrow = 0 < self.size.width < NARROW_WIDTH
+        return tuple(column for column in COLUMNS if not (narrow and column[0] == "updated"))
+
+    def _add_columns(self, rows: list[list[str | Text]]) -> None:
+        # Widths fit the content exactly: fixed per rebuild, so no cell is drawn at a stale width.
+        for index, (key, label) in enumerate(self.columns_shown):
+            width = max([len(label)] + [len(str(row[index])) for row in rows])
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        if self.scanned and len(self.columns_shown) != len(self.columns):
+            self._shown = None  # rebuild with the columns that fit
+            self.show(self.runs)
+
     def show(self, runs: list[RunSummary]) -> None:
         """Show `runs`, keeping the cursor on the run it was on."""
         chosen = self.selected.name if self.selected else None
         self.scanned = True
-        if [run.name for run in runs] != [run.name for run in self.runs]:
-            self.clear()
-            for run in runs:
-                self.add_row(*row_cells(run), key=run.name)
-        else:
-            for run, old in zip(runs, self.runs, strict=True):
-                if run != old:
-                    for (key, _), cell in zip(COLUMNS, row_cells(run), strict=True):
-                        self.update_cell(run.name, key, cell)
         self.runs = runs
+        if not self.size.width:
+            return  # not laid out yet: on_resize shows them with the columns that fit
+        keys = [key for key, _ in self.columns_shown]
+        rows = [row_cells(run, keys) for run in runs]
+        if [[str(cell) for cell in row] for row in rows] != self._shown:
+            self._shown = [[str(cell) for cell in row] for row in rows]
+            self.clear(columns=True)
+            self._add_columns(rows)
+            for run, row in zip(runs, rows, strict=True):
+                self.add_row(*row, key=run.name)
         names = [run.name for run in runs]
         if chosen in names:
             self.move_cursor(row=names.index(chosen), animate=False)
