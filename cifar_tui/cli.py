@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     stop = verbs.add_parser("stop", help="ask a running trainer to checkpoint and stop")
     _add_common(stop)
     stop.add_argument("run", metavar="RUN", help="run name or run folder")
+
+    for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
+        view = verbs.add_parser(verb, help=f"open the app on RUN's {what}")
+        _add_common(view)
+        view.add_argument("run", metavar="RUN", help="run name or run folder")
     return parser
 
 
@@ -122,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": _runs,
         "export": _export,
         "stop": _stop,
+        "watch": _open_app,
+        "browse": _open_app,
     }
     try:
         return handlers[args.verb](args)
@@ -141,7 +148,10 @@ def _open_app(args: argparse.Namespace) -> int:
         )
     from cifar_tui.app import make_app
 
-    make_app(models_dir=args.models_dir, data_dir=args.data_dir).run()
+    screen = {"watch": "monitor", "browse": "browse"}.get(args.verb, "runs")
+    app = make_app(models_dir=args.models_dir, data_dir=getattr(args, "data_dir", None),
+                   open_run=getattr(args, "run", None), start_screen=screen)
+    app.run()
     return 0
 
 
