@@ -1,0 +1,39 @@
+"""The app never imports TensorFlow or Keras, and the core never imports Textual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_the_app_does_not_import_tensorflow() -> None:
+    modules = _modules_after(
+        "import cifar_tui.app, cifar_tui.cli\n"
+        "from cifar_tui.app import make_app\n"
+        "make_app('models')"  # building the app imports every screen and widget
+    )
+    assert "cifar_tui.app" in modules
+    assert "cifar_tui.ui.widgets.prediction_browser" in modules
+    for heavy in ("tensorflow", "keras"):
+        assert heavy not in modules, f"the app imported {heavy}"
+
+
+CORE = ["runs", "events", "config", "data", "gpu", "pixels", "launcher"]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_does_not_import_textual(module: str) -> None:
+    modules = _modules_after(f"import cifar_tui.core.{module}")
+    assert "textual" not in modules
+    assert "tensorflow" not in modules
