@@ -1,0 +1,698 @@
+"""PredictionBrowser: a run's test predictions as an image grid, a confusion matrix, and more."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Static
+
+from cifar_tui.core.data import CLASS_NAMES, find_cifar10, load_test_set
+from cifar_tui.core.errors import UserError
+from cifar_tui.core.predictions import (
+    AUGMENTATION_PREVIEW_FILE,
+    Predictions,
+    PredictionView,
+    align_test_images,
+    cycle_class,
+    data_source_of,
+    describe_view,
+    load_augmentation_preview,
+    load_predictions,
+    next_sort,
+    select,
+)
+from cifar_tui.core.runs import RunFolder
+from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
+from cifar_tui.ui.widgets.confusion_view import ConfusionView
+from cifar_tui.ui.widgets.pixel_image import PixelImage
+
+ImageLoader = Callable[[Path], tuple[np.ndarray, np.ndarray]]
+"""Reads (test images (N, 32, 32, 3) uint8, labels (N,)) from a CIFAR-10 archive or folder."""
+
+IMAGE_CELL = (32, 17)
+"""Columns and lines of a grid cell with an image: 32x16 half blocks and the caption."""
+LABEL_CELL = (30, 1)
+"""A cell without an image: "▶ ✗ automobile→automobile 100%" is 30 columns."""
+DETAIL_WIDTH = {1: 35, 2: 67}
+"""Narrowest detail column for the image at scale 1 or 2: the image, padding and left border."""
+ZOOM_INFO_WIDTH = 28
+"""Columns the class list needs beside the zoomed image."""
+TOP_CLASSES = 5
+"""Classes listed, most probable first, under the selected image."""
+
+
+def find_test_images(
+    run: RunFolder, data_dir: Path | None, loader: ImageLoader
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """Load the test images of a run: from the source its run_started event names, else data_dir.
+
+    Returns:
+        (images, labels, None) or (None, None, one line saying why there are none).
+    """
+    recorded = data_source_of(run.events_path)
+    try:
+        if recorded is not None and recorded.exists():
+            source = recorded
+        else:
+            source = find_cifar10(data_dir)
+        images, labels = loader(source)
+    except UserError as error:
+        return None, None, f"no test images, showing labels only: {error}"
+    except OSError as error:
+        return None, None, f"no test images, showing labels only: {error}"
+    return images, labels, None
+
+
+@dataclass(frozen=True, eq=False)
+class RunData:
+    """Everything the browser shows of one run, read in a worker thread."""
+
+    run: RunFolder
+    predictions: Predictions | None
+    predictions_note: str | None
+    file_key: tuple[int, int, int] | None
+    """(mtime_ns, size, inode) of predictions.npz when it was read: a change means reload."""
+    images: np.ndarray | None
+    image_labels: np.ndarray | None
+    images_note: str | None
+    preview: tuple[np.ndarray, np.ndarray] | None
+    preview_note: str | None
+
+
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def read_run_data(
+    run: RunFolder,
+    data_dir: Path | None,
+    loader: ImageLoader,
+    images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
+) -> RunData:
+    """Read predictions, augmentation preview and (unless given) test images of a run."""
+    key = _file_key(run.predictions_path)
+    predictions, note = None, None
+    try:
+        predictions = load_predictions(run.predictions_path)
+    except UserError as error:
+        note = str(error)
+    if images is None:
+        images = find_test_images(run, data_dir, loader)
+    preview, preview_note = None, None
+    try:
+        preview = load_augmentation_preview(run.path / AUGMENTATION_PREVIEW_FILE)
+    except UserError as error:
+        preview_note = str(error)
+    return RunData(run, predictions, note, key, *images, preview, preview_note)
+
+
+class PageGrid(Grid):
+    """The image grid; tells the browser its new size, so the browser can fit a page of cells."""
+
+    def __init__(self, on_resized: Callable[[], None], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._on_resized = on_resized
+
+    def on_resize(self, event: Resize) -> None:
+        self._on_resized()
+
+
+class PredictionBrowser(Widget, can_focus=True):
+    """Browse a run's test predictions: image grid with filters, confusion matrix, augmentation.
+
+    `show_run(run)` loads predictions.npz and the test images in a thread; the file is watched
+    (every `poll_interval` seconds), so a run still training refreshes after each epoch.
+    """
+
+    DEFAULT_CSS = """
+    PredictionBrowser {
+        height: 1fr;
+        width: 1fr;
+    }
+    PredictionBrowser > #browser-status {
+        height: auto;
+        color: $foreground;
+        background: $boost;
+        padding: 0 1;
+    }
+    PredictionBrowser > #browser-notice {
+        height: auto;
+        color: $warning;
+        padding: 0 1;
+        display: none;
+    }
+    PredictionBrowser > #browser-notice.-shown {
+        display: block;
+    }
+    PredictionBrowser > ContentSwitcher {
+        height: 1fr;
+    }
+    PredictionBrowser #browser-grid-view {
+        height: 1fr;
+    }
+    PredictionBrowser #browser-grid {
+        width: 1fr;
+        height: 1fr;
+        grid-gutter: 0 1;
+        padding: 0 0 0 1;
+    }
+    PredictionBrowser #browser-detail {
+        width: 1fr;
+        height: 1fr;
+        padding: 0 1;
+        border-left: vkey $foreground 20%;
+    }
+    PredictionBrowser.-detail-hidden #browser-detail {
+        display: none;
+    }
+    PredictionBrowser.-zoomed #browser-grid {
+        display: none;
+    }
+    PredictionBrowser.-zoomed #browser-detail {
+        display: block;
+        layout: horizontal;
+        border-left: none;
+    }
+    PredictionBrowser #browser-detail-info {
+        height: auto;
+        margin-top: 1;
+    }
+    PredictionBrowser.-zoomed #browser-detail-info {
+        width: 1fr;
+        margin: 0 0 0 2;
+    }
+    PredictionBrowser #browser-confusion-view {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS = [
+        Binding("left,h", "move(-1, 0)", "Move", show=False),
+        Binding("right,l", "move(1, 0)", "Move", show=False),
+        Binding("up,k", "move(0, -1)", "Move", show=False),
+        Binding("down,j", "move(0, 1)", "Move", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("m", "toggle_misclassified", "Misclassified"),
+        Binding("t", "cycle_true_class", "True class"),
+        Binding("p", "cycle_predicted_class", "Predicted"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("x", "clear_filters", "All", show=False),
+        Binding("z,enter", "toggle_zoom", "Zoom"),
+        Binding("c", "toggle_confusion", "Confusion"),
+        Binding("a", "toggle_augmentation", "Augmentation"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    view: reactive[PredictionView] = reactive(PredictionView, init=False)
+    """Filters and sort order of the grid."""
+    mode: reactive[str] = reactive("grid", init=False)
+    """Which view fills the pane: "grid", "confusion" or "augmentation"."""
+    zoomed: reactive[bool] = reactive(False, init=False)
+    """The selected image fills the grid view (at 2x when it fits)."""
+
+    class Loaded(Message):
+        """Predictions of a run were (re)loaded and are on screen."""
+
+        def __init__(self, run: RunFolder, count: int, epoch: int | None) -> None:
+            super().__init__()
+            self.run = run
+            self.count = count
+            """Test images predicted (0 when predictions.npz is missing or unreadable)."""
+            self.epoch = epoch
+
+    class _DataRead(Message):
+        """A worker finished reading a run (private: the browser applies it on its own thread)."""
+
+        def __init__(self, generation: int, data: RunData) -> None:
+            super().__init__()
+            self.generation = generation
+            self.data = data
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path | None = None,
+        image_loader: ImageLoader | None = None,
+        class_names: tuple[str, ...] = CLASS_NAMES,
+        poll_interval: float = 2.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """Args:
+        data_dir: where CIFAR-10 is when the run does not record its data source (default: the
+            app's `data_dir` attribute, then $CIFAR10_DIR and the Keras cache).
+        image_loader: reads the test set from a source path (tests pass a fake).
+        class_names: label names, in label order.
+        poll_interval: seconds between checks of predictions.npz for a newer version.
+        """
+        super().__init__(name=name, id=id, classes=classes)
+        self._data_dir = data_dir
+        self._image_loader = image_loader or load_test_set
+        self._class_names = class_names
+        self._poll_interval = poll_interval
+        self._run: RunFolder | None = None
+        self._generation = 0
+        self._loading = False
+        self._loaded_once = False
+        self._file_key: tuple[int, int, int] | None = None
+        self._predictions: Predictions | None = None
+        self._predictions_note: str | None = None
+        self._images: np.ndarray | None = None
+        self._images_read: tuple[np.ndarray | None, np.ndarray | None, str | None] | None = None
+        self._images_note: str | None = None
+        self._indices = np.zeros(0, np.int64)
+        self._cursor = 0
+        self._columns = 1
+        self._rows = 1
+        self._detail_scale = 1
+        self._shown_in: dict[PixelImage, int] = {}
+        """Which test image each cell shows; cleared whenever predictions or images change."""
+
+    # --- composing and laying out -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("no run selected", id="browser-status")
+        yield Static("", id="browser-notice")
+        with ContentSwitcher(initial="browser-grid-view"):
+            with Horizontal(id="browser-grid-view"):
+                yield PageGrid(self._layout_grid, id="browser-grid")
+                with Vertical(id="browser-detail"):
+                    yield PixelImage(None, id="browser-detail-image")
+                    yield Static("", id="browser-detail-info")
+            with VerticalScroll(id="browser-confusion-view"):
+                yield ConfusionView(id="browser-confusion")
+            yield AugmentationPreview(id="browser-augmentation-view")
+
+    def on_mount(self) -> None:
+        self.set_interval(self._poll_interval, self._check_for_update, name="predictions-poll")
+        if self._run is not None and not self._loading:
+            self._start_load(with_images=True)
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout_detail()
+        self.call_after_refresh(self._fill)  # the class list's bars follow the column's width
+
+    def _layout_detail(self) -> None:
+        """Split the width: whole grid columns on the left, the detail column gets the rest.
+
+        The selected image is drawn at 2x when the detail column (or the zoomed view) holds it;
+        below 100 columns the detail column is hidden and `z` shows it instead of the grid.
+        """
+        width, height = self.size
+        switcher = self.query_one(ContentSwitcher)
+        body_height = switcher.size.height or max(1, height - 2)
+        grid = self.query_one(PageGrid)
+        if self.zoomed:
+            fits_double = width >= 2 * IMAGE_CELL[0] + 4 + ZOOM_INFO_WIDTH and body_height >= 33
+            self._detail_scale = 2 if fits_double else 1
+        else:
+            fits_double = width >= DETAIL_WIDTH[2] + 2 * (IMAGE_CELL[0] + 1) and body_height >= 34
+            self._detail_scale = 2 if fits_double else 1
+            detail_shown = width >= 100
+            self.set_class(not detail_shown, "-detail-hidden")
+            if detail_shown:
+                cell_width = (IMAGE_CELL if self._images is not None else LABEL_CELL)[0]
+                columns = max(1, (width - DETAIL_WIDTH[self._detail_scale]) // (cell_width + 1))
+                grid.styles.width = columns * (cell_width + 1)  # + left padding - last gutter
+            else:
+                grid.styles.width = "1fr"
+        self.query_one("#browser-detail-image", PixelImage).scale = self._detail_scale
+
+    def _layout_grid(self) -> None:
+        """Fit as many cells as the grid holds; rebuild them when that number changes."""
+        grid = self.query_one(PageGrid)
+        width, height = grid.content_size
+        if not width or not height:
+            return
+        cell_width, cell_height = IMAGE_CELL if self._images is not None else LABEL_CELL
+        columns = max(1, (width + 1) // (cell_width + 1))
+        rows = max(1, height // cell_height)
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_columns = str(cell_width)
+        grid.styles.grid_rows = str(cell_height)
+        self._columns, self._rows = columns, rows
+        cells = list(grid.query_children(PixelImage))
+        wanted = columns * rows
+        if len(cells) < wanted:
+            grid.mount_all([PixelImage(None) for _ in range(wanted - len(cells))])
+        elif len(cells) > wanted:
+            for cell in cells[wanted:]:
+                self._shown_in.pop(cell, None)
+            grid.remove_children(cells[wanted:])
+        self.call_after_refresh(self._fill)
+
+    @property
+    def page_size(self) -> int:
+        """Images on one page of the grid (columns x rows that fit)."""
+        return self._columns * self._rows
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def show_run(self, run: RunFolder) -> None:
+        """Browse `run`: read its predictions and test images in a thread, then show them."""
+        self._run = run
+        self._loaded_once = False
+        self._file_key = None
+        self._predictions = None
+        self._predictions_note = None
+        self._images = None
+        self._images_read = None
+        self._images_note = None
+        self._indices = np.zeros(0, np.int64)
+        self._cursor = 0
+        if self.is_mounted:
+            self.query_one("#browser-status", Static).update(f"{run.name}: loading predictions…")
+            self._start_load(with_images=True)
+
+    def reload(self) -> None:
+        """Read predictions.npz (and the augmentation preview) of the shown run again."""
+        if self._run is not None:
+            self._start_load(with_images=self._images_read is None)
+
+    def _start_load(self, with_images: bool) -> None:
+        assert self._run is not None
+        self._generation += 1
+        self._loading = True
+        data_dir = self._data_dir or getattr(self.app, "data_dir", None)
+        images = None if with_images else self._images_read
+        self._read(self._generation, self._run, data_dir, images)
+
+    @work(thread=True, exclusive=True, group="prediction-browser", exit_on_error=False)
+    def _read(
+        self,
+        generation: int,
+        run: RunFolder,
+        data_dir: Path | None,
+        images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
+    ) -> None:
+        data = read_run_data(run, data_dir, self._image_loader, images)
+        self.post_message(self._DataRead(generation, data))  # post_message is thread-safe
+
+    def _check_for_update(self) -> None:
+        if self._run is None or self._loading:
+            return
+        if _file_key(self._run.predictions_path) != self._file_key:
+            self.reload()
+
+    def on_prediction_browser__data_read(self, message: _DataRead) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return  # a newer load (or another run) superseded it
+        self._loading = False
+        self._loaded_once = True
+        self._shown_in.clear()
+        data = message.data
+        self._file_key = data.file_key
+        self._predictions = data.predictions
+        self._predictions_note = data.predictions_note
+        self._images_read = (data.images, data.image_labels, data.images_note)
+        self._images, self._images_note = None, data.images_note
+        if data.predictions is not None and data.images is not None:
+            assert data.image_labels is not None
+            self._images, self._images_note = align_test_images(
+                data.images, data.image_labels, data.predictions
+            )
+        selected = self.selected_index
+        self._indices = self._select()
+        self._restore_cursor(selected)
+        self.query_one(ConfusionView).set_predictions(data.predictions, self._class_names)
+        preview = self.query_one(AugmentationPreview)
+        if data.preview is not None:
+            preview.set_images(*data.preview)
+        else:
+            preview.set_message(data.preview_note or "no augmentation preview")
+        self._layout_detail()
+        self._layout_grid()
+        self._fill()
+        count = 0 if data.predictions is None else len(data.predictions)
+        epoch = None if data.predictions is None else data.predictions.epoch
+        self.post_message(self.Loaded(data.run, count, epoch))
+
+    # --- what is shown ------------------------------------------------------------------------
+
+    @property
+    def run(self) -> RunFolder | None:
+        """The run being browsed."""
+        return self._run
+
+    @property
+    def loaded_once(self) -> bool:
+        """The shown run was read at least once (with or without predictions found)."""
+        return self._loaded_once
+
+    @property
+    def predictions(self) -> Predictions | None:
+        """The loaded predictions (None before loading, or when the file is missing)."""
+        return self._predictions
+
+    @property
+    def has_images(self) -> bool:
+        """Test images were found and match the predictions (else the grid shows labels only)."""
+        return self._images is not None
+
+    @property
+    def shown_indices(self) -> list[int]:
+        """Test-set indices that pass the filters, in display order."""
+        return self._indices.tolist()
+
+    @property
+    def shown_count(self) -> int:
+        """How many images pass the filters."""
+        return len(self._indices)
+
+    @property
+    def cursor(self) -> int:
+        """Position of the selection within `shown_indices`."""
+        return self._cursor
+
+    @property
+    def selected_index(self) -> int | None:
+        """Test-set index of the selected image (None when nothing is shown)."""
+        if not len(self._indices):
+            return None
+        return int(self._indices[min(self._cursor, len(self._indices) - 1)])
+
+    def _select(self) -> np.ndarray:
+        if self._predictions is None:
+            return np.zeros(0, np.int64)
+        return select(self._predictions, self.view)
+
+    def _restore_cursor(self, selected: int | None) -> None:
+        """Keep the same image selected if it is still shown, else go to the first one."""
+        positions = np.flatnonzero(self._indices == selected) if selected is not None else []
+        self._cursor = int(positions[0]) if len(positions) else 0
+
+    def watch_view(self, old: PredictionView, new: PredictionView) -> None:
+        selected = self.selected_index
+        self._indices = self._select()
+        # A new filter keeps the selected image if it still shows; a new order starts at its top.
+        self._restore_cursor(selected if old.sort == new.sort else None)
+        self._fill()
+
+    def watch_mode(self, mode: str) -> None:
+        switcher = self.query_one(ContentSwitcher)
+        switcher.current = {
+            "grid": "browser-grid-view",
+            "confusion": "browser-confusion-view",
+            "augmentation": "browser-augmentation-view",
+        }[mode]
+        self._fill()
+
+    def watch_zoomed(self, zoomed: bool) -> None:
+        self.set_class(zoomed, "-zoomed")
+        self._layout_detail()
+        self._fill()
+
+    def _notice_text(self) -> str:
+        return self._predictions_note or self._images_note or ""
+
+    def _status_text(self) -> Text:
+        if self._run is None:
+            return Text("no run selected")
+        text = Text(self._run.name, style="bold")
+        predictions = self._predictions
+        if predictions is None:
+            text.append(" · " + ("loading…" if self._loading else "no predictions yet"))
+            return text
+        if predictions.epoch is not None:
+            text.append(f" · epoch {predictions.epoch}")
+        text.append(f" · test accuracy {100 * predictions.accuracy:.1f}%")
+        if self.mode == "grid":
+            text.append(f" · {self.shown_count} of {len(predictions)} shown")
+            text.append(f" ({describe_view(self.view, self._class_names)})")
+            if self.shown_count:
+                text.append(f" · {self._cursor + 1}/{self.shown_count}")
+        elif self.mode == "confusion":
+            text.append(f" · confusion matrix of {len(predictions)} test images")
+        else:
+            text.append(" · augmentation preview")
+        return text
+
+    def _fill(self) -> None:
+        """Put the current page into the grid cells and the selection into the detail column."""
+        if not self.is_mounted:
+            return
+        self.query_one("#browser-status", Static).update(self._status_text())
+        notice = self.query_one("#browser-notice", Static)
+        notice.update(self._notice_text())
+        notice.set_class(bool(self._notice_text()), "-shown")
+        cells = list(self.query_one(PageGrid).query_children(PixelImage))
+        predictions = self._predictions
+        page_size = max(1, self.page_size)
+        start = self._cursor - self._cursor % page_size
+        for offset, cell in enumerate(cells):
+            position = start + offset
+            if predictions is None or position >= len(self._indices):
+                cell.display = False
+                self._shown_in.pop(cell, None)
+                continue
+            cell.display = True
+            self._show(cell, int(self._indices[position]))
+            cell.selected = position == self._cursor
+        detail = self.query_one("#browser-detail-image", PixelImage)
+        info = self.query_one("#browser-detail-info", Static)
+        selected = self.selected_index
+        if predictions is None or selected is None:
+            self._shown_in.pop(detail, None)
+            detail.set_image(None, caption="nothing to show" if predictions else "")
+            info.update("")
+            return
+        self._show(detail, selected)
+        info.update(self._detail_text(selected))
+
+    def _show(self, cell: PixelImage, index: int) -> None:
+        """Put test image `index` into `cell`, unless it is there already (saves a redraw)."""
+        if self._shown_in.get(cell) == index:
+            return
+        self._shown_in[cell] = index
+        assert self._predictions is not None
+        true = self._class_names[int(self._predictions.labels[index])]
+        predicted = self._class_names[int(self._predictions.predicted[index])]
+        confidence = float(self._predictions.confidence[index])
+        image = None if self._images is None else self._images[index]
+        cell.set_image(image, true, predicted, confidence)
+
+    def _detail_text(self, index: int) -> Text:
+        assert self._predictions is not None
+        probabilities = self._predictions.probabilities[index]
+        label = int(self._predictions.labels[index])
+        text = Text()
+        text.append(f"test image #{index}\n", style="bold")
+        # The bars take what the column has left after "*automobile " and " 100%".
+        bar_width = max(6, min(24, self.query_one("#browser-detail-info").content_size.width - 17))
+        for rank, klass in enumerate(np.argsort(-probabilities, kind="stable")[:TOP_CLASSES]):
+            if rank:
+                text.append("\n")
+            share = float(probabilities[klass])
+            filled = round(share * bar_width)
+            mark = "*" if klass == label else " "
+            text.append(f"{mark}{self._class_names[klass][:10]:<10} ")
+            text.append("█" * filled + "░" * (bar_width - filled), style="dim" if rank else "")
+            text.append(f" {100 * share:3.0f}%")
+        text.append("\n* true class", style="dim")
+        return text
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _scroller(self) -> ScrollableContainer | None:
+        """The scrolling view the keys move outside the grid (confusion, augmentation)."""
+        if self.mode == "confusion":
+            return self.query_one("#browser-confusion-view", VerticalScroll)
+        if self.mode == "augmentation":
+            return self.query_one(AugmentationPreview)
+        return None
+
+    def _go(self, cursor: int) -> None:
+        if not len(self._indices):
+            return
+        self._cursor = min(max(cursor, 0), len(self._indices) - 1)
+        self._fill()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """Move the selection by columns (dx) and rows (dy) of the grid (else scroll)."""
+        scroller = self._scroller()
+        if scroller is not None:
+            scroller.scroll_relative(x=4 * dx, y=4 * dy, animate=False)
+            return
+        self._go(self._cursor + dx + dy * self._columns)
+
+    def action_page(self, pages: int) -> None:
+        """Move the selection a page forward or back (else scroll a page)."""
+        scroller = self._scroller()
+        if scroller is not None:
+            if pages > 0:
+                scroller.scroll_page_down(animate=False)
+            else:
+                scroller.scroll_page_up(animate=False)
+            return
+        self._go(self._cursor + pages * self.page_size)
+
+    def action_jump(self, position: int) -> None:
+        """Select the first (0) or the last (-1) image shown (else scroll to the top/end)."""
+        scroller = self._scroller()
+        if scroller is not None:
+            if position >= 0:
+                scroller.scroll_home(animate=False)
+            else:
+                scroller.scroll_end(animate=False)
+            return
+        self._go(position if position >= 0 else len(self._indices) + position)
+
+    def action_toggle_misclassified(self) -> None:
+        """Show only images the model got wrong, or all again."""
+        self.view = replace(self.view, misclassified_only=not self.view.misclassified_only)
+
+    def action_cycle_true_class(self) -> None:
+        """Filter by true class: all -> airplane -> ... -> truck -> all."""
+        true_class = cycle_class(self.view.true_class, len(self._class_names))
+        self.view = replace(self.view, true_class=true_class)
+
+    def action_cycle_predicted_class(self) -> None:
+        """Filter by predicted class: all -> airplane -> ... -> truck -> all."""
+        predicted = cycle_class(self.view.predicted_class, len(self._class_names))
+        self.view = replace(self.view, predicted_class=predicted)
+
+    def action_cycle_sort(self) -> None:
+        """Sort: test-set order -> most confident first -> least confident first."""
+        self.view = replace(self.view, sort=next_sort(self.view.sort))
+
+    def action_clear_filters(self) -> None:
+        """Show every image in test-set order."""
+        self.view = PredictionView()
+
+    def action_toggle_zoom(self) -> None:
+        """Show the selected image alone, at 2x when it fits."""
+        self.zoomed = not self.zoomed
+
+    def action_toggle_confusion(self) -> None:
+        """Switch between the image grid and the confusion matrix."""
+        self.mode = "grid" if self.mode == "confusion" else "confusion"
+
+    def action_toggle_augmentation(self) -> None:
+        """Switch between the image grid and the augmentation preview."""
+        self.mode = "grid" if self.mode == "augmentation" else "augmentation"
+
+    def action_reload(self) -> None:
+        """Read predictions.npz again now."""
+        self.reload()
