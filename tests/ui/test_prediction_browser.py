@@ -166,7 +166,7 @@ async def test_navigation_moves_the_selection(finished_run: tuple[RunFolder, Pat
 
 async def test_m_shows_only_the_thirty_misclassified(finished_run: tuple[RunFolder, Path]) -> None:
     app = BrowserApp(*finished_run)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         await pilot.press("m")
         assert browser.shown_count == MISCLASSIFIED == 30
@@ -203,7 +203,7 @@ async def test_class_filters(finished_run: tuple[RunFolder, Path]) -> None:
 
 async def test_sort_by_confidence(finished_run: tuple[RunFolder, Path]) -> None:
     app = BrowserApp(*finished_run)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         predictions = browser.predictions
         assert predictions is not None
@@ -221,7 +221,7 @@ async def test_filter_keeps_the_selected_image_when_it_stays(
     finished_run: tuple[RunFolder, Path],
 ) -> None:
     app = BrowserApp(*finished_run)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         await pilot.press("m", "right", "right")
         selected = browser.selected_index
@@ -415,6 +415,8 @@ def after_load(*keys: str) -> Callable[[Pilot], object]:
 
 
 SIZES = pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+LARGE = pytest.mark.parametrize("size", [(120, 40)], ids=["120x40"])
+SMALL = pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
 
 
 class TestSnapshots:
@@ -427,14 +429,14 @@ class TestSnapshots:
         app = snapshot_app(tmp_path, test_set)
         assert snap_compare(app, terminal_size=size, run_before=after_load("right"))
 
-    @SIZES
+    @SMALL
     def test_misclassified_by_confidence(
         self, snap_compare: Callable[..., bool], tmp_path: Path, test_set: Path, size: tuple
     ) -> None:
         app = snapshot_app(tmp_path, test_set)
         assert snap_compare(app, terminal_size=size, run_before=after_load("m", "s"))
 
-    @SIZES
+    @LARGE
     def test_zoomed(
         self, snap_compare: Callable[..., bool], tmp_path: Path, test_set: Path, size: tuple
     ) -> None:
@@ -455,7 +457,7 @@ class TestSnapshots:
         app = snapshot_app(tmp_path, test_set)
         assert snap_compare(app, terminal_size=size, run_before=after_load("a"))
 
-    @SIZES
+    @SMALL
     def test_labels_only(
         self, snap_compare: Callable[..., bool], tmp_path: Path, test_set: Path, size: tuple
     ) -> None:
