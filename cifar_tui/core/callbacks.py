@@ -105,7 +105,10 @@ class RunRecorder(keras.callbacks.Callback):
         logs = logs or {}
         loss = float(logs.get("loss", math.nan))
         if not math.isfinite(loss):
-            raise DivergedError(f"training loss became {loss} at step {self.steps_done}")
+            raise DivergedError(
+                f"training loss became {loss} at epoch {self._current_epoch()} step "
+                f"{self.steps_done}; stopped rather than train on garbage: lower --learning-rate"
+            )
         images = (self.steps_done - self._epoch_first_step) * self._batch_size
         self._emit(
             "batch",
@@ -127,7 +130,10 @@ class RunRecorder(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
         if not math.isfinite(loss):
-            raise DivergedError(f"training loss became {loss} in epoch {epoch + 1}")
+            raise DivergedError(
+                f"training loss became {loss} in epoch {epoch + 1}; stopped rather than train "
+                "on garbage: lower --learning-rate"
+            )
         validation = evaluate_probabilities(
             predict_probabilities(self.model, self._validation[0]), self._validation[1]
         )

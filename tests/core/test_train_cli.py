@@ -253,3 +253,15 @@ def test_sigint_stops_with_a_checkpoint_and_resume_matches(
     assert final["loss"] == pytest.approx(expected["loss"], rel=1e-3)
     assert final["val_loss"] == pytest.approx(expected["val_loss"], rel=1e-3)
     assert final["val_accuracy"] == expected["val_accuracy"]
+
+
+def test_a_diverging_loss_fails_the_run_with_a_reason(cifar_archive: Path, tmp_path: Path) -> None:
+    result = cli("train", *TINY, "--epochs", "2", "--optimizer", "sgd", "--learning-rate", "10",
+                 "--lr-schedule", "constant", "--data-dir", cifar_archive, "--models-dir",
+                 tmp_path, "--name", "diverged")  # fmt: skip
+    assert result.returncode == 1
+    assert "lower --learning-rate" in result.stderr and "Traceback" not in result.stderr
+    failed = read_events(tmp_path / "diverged" / "events.jsonl")[-1]
+    assert failed["type"] == "failed" and failed["error"] == "DivergedError"
+    assert "became nan" in failed["message"] or "became inf" in failed["message"]
+    assert "Traceback" in (tmp_path / "diverged" / "trainer.log").read_text()
