@@ -183,11 +183,12 @@ def most_confused(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int, in
     ]
 
 
-def cycle_class(current: int | None, classes: int = 10) -> int | None:
-    """The next class filter: None (all) -> 0 -> 1 -> ... -> classes-1 -> None."""
-    if current is None:
-        return 0
-    return None if current + 1 >= classes else current + 1
+def cycle_class(current: int | None, classes: int = 10, step: int = 1) -> int | None:
+    """The next class filter: None (all) -> 0 -> 1 -> ... -> classes-1 -> None (step=-1: back)."""
+    # None sits between the last class and the first: positions 0..classes, None at `classes`.
+    position = classes if current is None else current
+    position = (position + step) % (classes + 1)
+    return None if position == classes else position
 
 
 def next_sort(current: str) -> str:

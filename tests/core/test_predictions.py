@@ -113,15 +113,18 @@ def test_fixture_predictions_have_thirty_misclassified() -> None:
 
 
 @pytest.mark.parametrize(
-    ("current", "expected"),
+    ("current", "step", "expected"),
     [
-        pytest.param(None, 0, id="all-to-first"),
-        pytest.param(0, 1, id="next"),
-        pytest.param(9, None, id="last-to-all"),
+        pytest.param(None, 1, 0, id="all-to-first"),
+        pytest.param(0, 1, 1, id="next"),
+        pytest.param(9, 1, None, id="last-to-all"),
+        pytest.param(None, -1, 9, id="back-from-all-to-last"),
+        pytest.param(0, -1, None, id="back-from-first-to-all"),
+        pytest.param(5, -1, 4, id="back"),
     ],
 )
-def test_cycle_class(current: int | None, expected: int | None) -> None:
-    assert cycle_class(current) == expected
+def test_cycle_class(current: int | None, step: int, expected: int | None) -> None:
+    assert cycle_class(current, 10, step) == expected
 
 
 def test_next_sort_cycles_through_every_order() -> None:

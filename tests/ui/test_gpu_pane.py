@@ -187,3 +187,12 @@ class TestSnapshots:
     @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
     def test_no_nvml(self, snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
         assert snap_compare(PaneApp(no_nvml()), terminal_size=size, run_before=sampled(24))
+
+
+async def test_no_color_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PaneApp(two_gpus())
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await first_reading(pilot)
+        assert app.no_color and "GPU0" in pane.render().plain
+        app.export_screenshot()  # every line goes through Textual's monochrome filter

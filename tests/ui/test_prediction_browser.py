@@ -1,4 +1,4 @@
-"""PredictionBrowser over fixture runs: navigation, filters, sort, confusion, live reload, snapshots."""
+"""PredictionBrowser over fixture runs: navigation, filters, sort, confusion, reload, snapshots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import io
 import os
 import pickle
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -195,9 +194,10 @@ async def test_class_filters(finished_run: tuple[RunFolder, Path]) -> None:
         await pilot.press("x", "p", "p", "p")  # predicted class: bird
         assert browser.view.true_class is None and browser.view.predicted_class == 2
         assert set(predictions.predicted[browser.shown_indices].tolist()) == {2}
-        browser.view = replace(browser.view, predicted_class=len(CLASS_NAMES) - 1)
+        await pilot.press("P", "P", "P", "P")  # back: automobile, airplane, all, truck
+        assert browser.view.predicted_class == len(CLASS_NAMES) - 1
         await pilot.press("p")
-        assert browser.view.predicted_class is None  # truck cycles back to all
+        assert browser.view.predicted_class is None  # truck cycles on to all
         assert browser.shown_count == PREDICTION_COUNT
 
 
@@ -467,3 +467,18 @@ class TestSnapshots:
         loader: ImageLoader = no_data
         app = snapshot_app(tmp_path, test_set, image_loader=loader)
         assert snap_compare(app, terminal_size=size, run_before=after_load())
+
+
+async def test_no_color_draws_images_with_the_shade_ramp(
+    monkeypatch: pytest.MonkeyPatch, finished_run: tuple[RunFolder, Path]
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = BrowserApp(*finished_run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await loaded(pilot)
+        assert app.no_color and browser.has_images
+        cell = shown_cells(browser)[0]
+        assert "▀" not in cell.render().plain
+        app.export_screenshot()  # every line goes through Textual's monochrome filter
+        await pilot.press("c", "a", "z")
+        app.export_screenshot()

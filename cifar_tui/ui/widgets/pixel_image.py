@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.style import Style
 from rich.text import Text
+from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -161,6 +162,10 @@ class PixelImage(Widget):
         _, lines = self._image_size()
         scale = self.scale_for(container.width, container.height)
         return lines * scale + 1
+
+    def on_resize(self, event: Resize) -> None:
+        # An image set before the first layout marked a zero-size region dirty: paint it all now.
+        self.refresh()
 
     def watch_selected(self) -> None:
         # Only the caption changes; its width matters only where it is all there is.

@@ -55,7 +55,7 @@ TOP_CLASSES = 5
 
 
 def find_test_images(
-    run: RunFolder, data_dir: Path | None, loader: ImageLoader
+    run: RunFolder, data_dir: str | Path | None, loader: ImageLoader
 ) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
     """Load the test images of a run: from the source its run_started event names, else data_dir.
 
@@ -102,7 +102,7 @@ def _file_key(path: Path) -> tuple[int, int, int] | None:
 
 def read_run_data(
     run: RunFolder,
-    data_dir: Path | None,
+    data_dir: str | Path | None,
     loader: ImageLoader,
     images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
 ) -> RunData:
@@ -213,8 +213,10 @@ class PredictionBrowser(Widget, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("m", "toggle_misclassified", "Misclassified"),
-        Binding("t", "cycle_true_class", "True class"),
-        Binding("p", "cycle_predicted_class", "Predicted"),
+        Binding("t", "cycle_true_class(1)", "True class"),
+        Binding("T", "cycle_true_class(-1)", "True class back", show=False),
+        Binding("p", "cycle_predicted_class(1)", "Predicted"),
+        Binding("P", "cycle_predicted_class(-1)", "Predicted back", show=False),
         Binding("s", "cycle_sort", "Sort"),
         Binding("x", "clear_filters", "All", show=False),
         Binding("z,enter", "toggle_zoom", "Zoom"),
@@ -251,7 +253,7 @@ class PredictionBrowser(Widget, can_focus=True):
     def __init__(
         self,
         *,
-        data_dir: Path | None = None,
+        data_dir: str | Path | None = None,
         image_loader: ImageLoader | None = None,
         class_names: tuple[str, ...] = CLASS_NAMES,
         poll_interval: float = 2.0,
@@ -403,7 +405,7 @@ class PredictionBrowser(Widget, can_focus=True):
         self,
         generation: int,
         run: RunFolder,
-        data_dir: Path | None,
+        data_dir: str | Path | None,
         images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
     ) -> None:
         data = read_run_data(run, data_dir, self._image_loader, images)
@@ -663,14 +665,14 @@ class PredictionBrowser(Widget, can_focus=True):
         """Show only images the model got wrong, or all again."""
         self.view = replace(self.view, misclassified_only=not self.view.misclassified_only)
 
-    def action_cycle_true_class(self) -> None:
-        """Filter by true class: all -> airplane -> ... -> truck -> all."""
-        true_class = cycle_class(self.view.true_class, len(self._class_names))
+    def action_cycle_true_class(self, step: int = 1) -> None:
+        """Filter by true class: all -> airplane -> ... -> truck -> all (step -1: backwards)."""
+        true_class = cycle_class(self.view.true_class, len(self._class_names), step)
         self.view = replace(self.view, true_class=true_class)
 
-    def action_cycle_predicted_class(self) -> None:
-        """Filter by predicted class: all -> airplane -> ... -> truck -> all."""
-        predicted = cycle_class(self.view.predicted_class, len(self._class_names))
+    def action_cycle_predicted_class(self, step: int = 1) -> None:
+        """Filter by predicted class: all -> airplane -> ... -> truck -> all (step -1: back)."""
+        predicted = cycle_class(self.view.predicted_class, len(self._class_names), step)
         self.view = replace(self.view, predicted_class=predicted)
 
     def action_cycle_sort(self) -> None:
