@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cifar_tui.core.data import find_cifar10, load_test_set
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.events import read_events
+from cifar_tui.core.runs import RunFolder
 
 AUGMENTATION_PREVIEW_FILE = "augmentation_preview.npz"
 """In a run folder: arrays `original` and `augmented`, (K, 32, 32, 3) uint8, from the trainer."""
@@ -308,3 +311,98 @@ def align_test_images(
             "source?); showing labels only"
         )
     return images[:count], None
+
+
+# --- reading a run (the prediction browser does this in a worker thread) -----------------------
+
+ImageLoader = Callable[[Path], tuple[np.ndarray, np.ndarray]]
+"""Reads (test images (N, 32, 32, 3) uint8, labels (N,)) from a CIFAR-10 archive or folder."""
+
+TestImages = tuple[np.ndarray | None, np.ndarray | None, str | None]
+"""(images, labels, None) when found, else (None, None, why not)."""
+
+
+def find_test_images(
+    run: RunFolder, data_dir: str | Path | None, loader: ImageLoader = load_test_set
+) -> TestImages:
+    """Load the test images of a run: from the source its run_started event names, else data_dir.
+
+    Args:
+        run: the run folder.
+        data_dir: where to look when the run names no source that exists here (see find_cifar10:
+            None falls back to $CIFAR10_DIR and the Keras cache).
+        loader: reads (images, labels) from an archive or folder.
+
+    Returns:
+        (images, labels, None) or (None, None, one line saying why there are none).
+    """
+    recorded = data_source_of(run.events_path)
+    try:
+        if recorded is not None and recorded.exists():
+            source = recorded
+        else:
+            source = find_cifar10(data_dir)
+        images, labels = loader(source)
+    except UserError as error:
+        return None, None, f"no test images, showing labels only: {error}"
+    except OSError as error:
+        return None, None, f"no test images, showing labels only: {error}"
+    return images, labels, None
+
+
+@dataclass(frozen=True, eq=False)
+class RunData:
+    """Everything the browser shows of one run, read in a worker thread."""
+
+    run: RunFolder
+    predictions: Predictions | None
+    predictions_note: str | None
+    file_key: tuple[int, int, int] | None
+    """(mtime_ns, size, inode) of predictions.npz when it was read: a change means reload."""
+    images: np.ndarray | None
+    image_labels: np.ndarray | None
+    images_note: str | None
+    preview: tuple[np.ndarray, np.ndarray] | None
+    preview_note: str | None
+
+
+def file_key(path: Path) -> tuple[int, int, int] | None:
+    """(mtime_ns, size, inode) of a file, None if it is missing: a change means it was rewritten."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def read_run_data(
+    run: RunFolder,
+    data_dir: str | Path | None,
+    loader: ImageLoader,
+    images: TestImages | None,
+) -> RunData:
+    """Read predictions, augmentation preview and (unless given) test images of a run.
+
+    Args:
+        run: the run folder.
+        data_dir: passed to find_test_images.
+        loader: passed to find_test_images.
+        images: test images read before (a reload), so they are not read again.
+
+    Returns:
+        What there is; each part that could not be read comes with a one-line note instead.
+    """
+    key = file_key(run.predictions_path)
+    predictions, note = None, None
+    try:
+        predictions = load_predictions(run.predictions_path)
+    except UserError as error:
+        note = str(error)
+    if images is None:
+        images = find_test_images(run, data_dir, loader)
+    preview, preview_note = None, None
+    try:
+        preview = load_augmentation_preview(run.path / AUGMENTATION_PREVIEW_FILE)
+    except UserError as error:
+        preview_note = str(error)
+    return RunData(run, predictions, note, key, *images, preview, preview_note)

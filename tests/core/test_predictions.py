@@ -22,11 +22,13 @@ from cifar_tui.core.predictions import (
     cycle_class,
     data_source_of,
     describe_view,
+    file_key,
     load_augmentation_preview,
     load_predictions,
     most_confused,
     next_sort,
     per_class_accuracy,
+    read_run_data,
     recorded_data_source,
     select,
     short_class_name,
@@ -299,3 +301,36 @@ def test_load_test_set_reads_the_test_batch_only(
         source = tmp_path / "missing.tar.gz"
     with pytest.raises(DataError):
         load_test_set(source)
+
+
+def test_read_run_data_collects_notes_instead_of_raising(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "models", "run", "running", 0)  # no predictions yet
+    calls: list[Path] = []
+
+    def loader(source: Path) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(source)
+        raise DataError(f"nothing usable in {source}")
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cifar-10-python.tar.gz").write_bytes(b"not really")
+    data = read_run_data(run, tmp_path / "data", loader, None)
+    assert data.predictions is None and "does not exist yet" in (data.predictions_note or "")
+    assert data.images is None and (data.images_note or "").startswith("no test images")
+    assert calls == [tmp_path / "data" / "cifar-10-python.tar.gz"]
+    assert data.preview is None and "no augmentation_preview.npz" in (data.preview_note or "")
+    assert data.file_key is None
+
+
+def test_read_run_data_reuses_images_and_sees_a_rewritten_file(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "models", "run", "finished", 2, epochs_total=2)
+    images = (np.zeros((PREDICTION_COUNT, 32, 32, 3), np.uint8), np.zeros(PREDICTION_COUNT), None)
+
+    def loader(source: Path) -> tuple[np.ndarray, np.ndarray]:
+        raise AssertionError("images were given: nothing to load")
+
+    first = read_run_data(run, None, loader, images)
+    assert first.predictions is not None and first.images is images[0]
+    before = file_key(run.predictions_path)
+    assert first.file_key == before is not None
+    np.savez(run.predictions_path, **fake_predictions(seed=3), epoch=np.int64(3))
+    assert file_key(run.predictions_path) != before

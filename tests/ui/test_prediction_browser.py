@@ -482,3 +482,20 @@ async def test_no_color_draws_images_with_the_shade_ramp(
         app.export_screenshot()  # every line goes through Textual's monochrome filter
         await pilot.press("c", "a", "z")
         app.export_screenshot()
+
+
+async def test_a_crashing_loader_is_shown_not_fatal(tmp_path: Path, test_set: Path) -> None:
+    def broken(source: Path) -> tuple[np.ndarray, np.ndarray]:
+        raise RuntimeError("bug in the loader")
+
+    run = write_run(tmp_path / "models", RUN_NAME, "finished", 3, epochs_total=3)
+    app = BrowserApp(run, test_set, image_loader=broken)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = app.query_one(PredictionBrowser)
+        notice = app.query_one("#browser-notice")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "could not read the run" in str(notice.render()):  # type: ignore[attr-defined]
+                break
+        assert "bug in the loader" in str(notice.render())  # type: ignore[attr-defined]
+        assert browser.predictions is None

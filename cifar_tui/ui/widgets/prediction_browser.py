@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,29 +17,27 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
+from textual.worker import Worker, WorkerState
 
-from cifar_tui.core.data import CLASS_NAMES, find_cifar10, load_test_set
-from cifar_tui.core.errors import UserError
+from cifar_tui.core.data import CLASS_NAMES, load_test_set
 from cifar_tui.core.predictions import (
-    AUGMENTATION_PREVIEW_FILE,
+    ImageLoader,
     Predictions,
     PredictionView,
+    RunData,
+    TestImages,
     align_test_images,
     cycle_class,
-    data_source_of,
     describe_view,
-    load_augmentation_preview,
-    load_predictions,
+    file_key,
     next_sort,
+    read_run_data,
     select,
 )
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.widgets.confusion_view import ConfusionView
 from cifar_tui.ui.widgets.pixel_image import PixelImage
-
-ImageLoader = Callable[[Path], tuple[np.ndarray, np.ndarray]]
-"""Reads (test images (N, 32, 32, 3) uint8, labels (N,)) from a CIFAR-10 archive or folder."""
 
 IMAGE_CELL = (32, 17)
 """Columns and lines of a grid cell with an image: 32x16 half blocks and the caption."""
@@ -52,75 +49,6 @@ ZOOM_INFO_WIDTH = 28
 """Columns the class list needs beside the zoomed image."""
 TOP_CLASSES = 5
 """Classes listed, most probable first, under the selected image."""
-
-
-def find_test_images(
-    run: RunFolder, data_dir: str | Path | None, loader: ImageLoader
-) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
-    """Load the test images of a run: from the source its run_started event names, else data_dir.
-
-    Returns:
-        (images, labels, None) or (None, None, one line saying why there are none).
-    """
-    recorded = data_source_of(run.events_path)
-    try:
-        if recorded is not None and recorded.exists():
-            source = recorded
-        else:
-            source = find_cifar10(data_dir)
-        images, labels = loader(source)
-    except UserError as error:
-        return None, None, f"no test images, showing labels only: {error}"
-    except OSError as error:
-        return None, None, f"no test images, showing labels only: {error}"
-    return images, labels, None
-
-
-@dataclass(frozen=True, eq=False)
-class RunData:
-    """Everything the browser shows of one run, read in a worker thread."""
-
-    run: RunFolder
-    predictions: Predictions | None
-    predictions_note: str | None
-    file_key: tuple[int, int, int] | None
-    """(mtime_ns, size, inode) of predictions.npz when it was read: a change means reload."""
-    images: np.ndarray | None
-    image_labels: np.ndarray | None
-    images_note: str | None
-    preview: tuple[np.ndarray, np.ndarray] | None
-    preview_note: str | None
-
-
-def _file_key(path: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino
-
-
-def read_run_data(
-    run: RunFolder,
-    data_dir: str | Path | None,
-    loader: ImageLoader,
-    images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
-) -> RunData:
-    """Read predictions, augmentation preview and (unless given) test images of a run."""
-    key = _file_key(run.predictions_path)
-    predictions, note = None, None
-    try:
-        predictions = load_predictions(run.predictions_path)
-    except UserError as error:
-        note = str(error)
-    if images is None:
-        images = find_test_images(run, data_dir, loader)
-    preview, preview_note = None, None
-    try:
-        preview = load_augmentation_preview(run.path / AUGMENTATION_PREVIEW_FILE)
-    except UserError as error:
-        preview_note = str(error)
-    return RunData(run, predictions, note, key, *images, preview, preview_note)
 
 
 class PageGrid(Grid):
@@ -281,7 +209,7 @@ class PredictionBrowser(Widget, can_focus=True):
         self._predictions: Predictions | None = None
         self._predictions_note: str | None = None
         self._images: np.ndarray | None = None
-        self._images_read: tuple[np.ndarray | None, np.ndarray | None, str | None] | None = None
+        self._images_read: TestImages | None = None
         self._images_note: str | None = None
         self._indices = np.zeros(0, np.int64)
         self._cursor = 0
@@ -406,15 +334,22 @@ class PredictionBrowser(Widget, can_focus=True):
         generation: int,
         run: RunFolder,
         data_dir: str | Path | None,
-        images: tuple[np.ndarray | None, np.ndarray | None, str | None] | None,
+        images: TestImages | None,
     ) -> None:
         data = read_run_data(run, data_dir, self._image_loader, images)
         self.post_message(self._DataRead(generation, data))  # post_message is thread-safe
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "prediction-browser" and event.state == WorkerState.ERROR:
+            # A bug, not a bad file (those come back as notes): say so, and let polling retry.
+            self._loading = False
+            self._predictions_note = f"could not read the run: {event.worker.error!r}"
+            self._fill()
+
     def _check_for_update(self) -> None:
         if self._run is None or self._loading:
             return
-        if _file_key(self._run.predictions_path) != self._file_key:
+        if file_key(self._run.predictions_path) != self._file_key:
             self.reload()
 
     def on_prediction_browser__data_read(self, message: _DataRead) -> None:
