@@ -114,25 +114,32 @@ class ConfusionView(Widget):
         table.add_column("acc", justify="right", no_wrap=True, min_width=6)
         table.add_column("n", justify="right", no_wrap=True)
         accuracy = per_class_accuracy(matrix)
+
+        def cell(text: str, style: Style | str = "") -> Text:
+            return Text(text, style, justify="right")
+
         for row in range(classes):
+            row_total = int(matrix[row].sum())
+            # Red marks confusions worth a look: 5% of the class or more (any, for tiny sets).
+            notable = max(1, 0.05 * row_total)
             cells: list[Text] = [Text(self._label(row))]
             for column in range(classes):
                 count = int(matrix[row, column])
                 if row == column:
-                    cells.append(Text(str(count), correct))
+                    cells.append(cell(str(count), correct))
                 elif count:
-                    cells.append(Text(str(count), wrong))
+                    cells.append(cell(str(count), wrong if count >= notable else ""))
                 else:
-                    cells.append(Text("·", zero))
+                    cells.append(cell("·", zero))
             recall = accuracy[row]
-            cells.append(Text("-" if np.isnan(recall) else f"{100 * recall:.1f}%"))
-            cells.append(Text(str(int(matrix[row].sum()))))
+            cells.append(cell("-" if np.isnan(recall) else f"{100 * recall:.1f}%"))
+            cells.append(cell(str(row_total)))
             table.add_row(*cells)
         totals = [Text("all", header)]
-        totals += [Text(str(int(count)), zero) for count in matrix.sum(axis=0)]
+        totals += [cell(str(int(count)), zero) for count in matrix.sum(axis=0)]
         total = int(matrix.sum())
         overall = f"{100 * np.trace(matrix) / total:.1f}%" if total else "-"
-        totals += [Text(overall, header), Text(str(total), header)]
+        totals += [cell(overall, header), cell(str(total), header)]
         table.add_row(*totals, style=Style(), end_section=False)
         summary = Text(
             f"{int(np.trace(matrix))} of {total} correct · rows: true class, columns: predicted",
