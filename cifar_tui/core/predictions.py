@@ -6,6 +6,7 @@ import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,17 +41,17 @@ class Predictions:
     epoch: int | None
     """The epoch after which they were computed (None if the file does not say)."""
 
-    @property
+    @cached_property
     def predicted(self) -> np.ndarray:
         """(N,) int: the most probable class of each image."""
         return np.argmax(self.probabilities, axis=1)
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
         """(N,) float: the probability of the predicted class."""
         return np.max(self.probabilities, axis=1)
 
-    @property
+    @cached_property
     def correct(self) -> np.ndarray:
         """(N,) bool: predicted == true label."""
         return self.predicted == self.labels
