@@ -176,6 +176,12 @@ async def test_m_shows_only_the_thirty_misclassified(finished_run: tuple[RunFold
         await pilot.pause()
         assert all(cell.correct is False for cell in shown_cells(browser))
         assert "30 of 100 shown (misclassified)" in str(app.query_one("#browser-status").render())  # type: ignore[attr-defined]
+        # The detail lists the true class even when it is not among the most probable.
+        selected = browser.selected_index
+        assert selected is not None
+        true_name = CLASS_NAMES[predictions.labels[selected]]
+        detail = str(app.query_one("#browser-detail-info").render())  # type: ignore[attr-defined]
+        assert f"*{true_name}" in detail
         await pilot.press("m")
         assert browser.shown_count == PREDICTION_COUNT
 

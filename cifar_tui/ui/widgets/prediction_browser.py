@@ -538,13 +538,19 @@ class PredictionBrowser(Widget, can_focus=True):
         text.append(f"test image #{index}\n", style="bold")
         # The bars take what the column has left after "*automobile " and " 100%".
         bar_width = max(6, min(24, self.query_one("#browser-detail-info").content_size.width - 17))
-        for rank, klass in enumerate(np.argsort(-probabilities, kind="stable")[:TOP_CLASSES]):
-            if rank:
+        ranked = [int(klass) for klass in np.argsort(-probabilities, kind="stable")]
+        shown = ranked[:TOP_CLASSES]
+        if label not in shown:
+            shown.append(label)  # how sure it was of the right answer matters most when wrong
+        for line, klass in enumerate(shown):
+            if line:
                 text.append("\n")
+            rank = ranked.index(klass)
             share = float(probabilities[klass])
             filled = round(share * bar_width)
             mark = "*" if klass == label else " "
-            text.append(f"{mark}{self._class_names[klass][:10]:<10} ")
+            name = f"{mark}{self._class_names[klass][:10]:<10} "
+            text.append(name, style="bold" if rank >= TOP_CLASSES else "")
             text.append("█" * filled + "░" * (bar_width - filled), style="dim" if rank else "")
             text.append(f" {100 * share:3.0f}%")
         text.append("\n* true class", style="dim")
