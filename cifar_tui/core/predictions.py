@@ -14,9 +14,8 @@ import numpy as np
 from cifar_tui.core.data import find_cifar10, load_test_set
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.events import read_events
-from cifar_tui.core.runs import RunFolder
+from cifar_tui.core.runs import AUGMENTATION_PREVIEW_FILE, RunFolder
 
-AUGMENTATION_PREVIEW_FILE = "augmentation_preview.npz"
 """In a run folder: arrays `original` and `augmented`, (K, 32, 32, 3) uint8, from the trainer."""
 
 SORT_ORDERS = ("original", "descending", "ascending")

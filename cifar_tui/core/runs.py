@@ -74,6 +74,7 @@ MODEL_FILE = "model.keras"
 PREDICTIONS_FILE = "predictions.npz"
 LOCK_FILE = "trainer.lock"
 LOG_FILE = "trainer.log"
+AUGMENTATION_PREVIEW_FILE = "augmentation_preview.npz"  # a few training images before/after
 
 # --- the folder ---------------------------------------------------------------------------------
 

@@ -25,12 +25,11 @@ from cifar_tui.core.atomic import atomic_path, atomic_write_bytes
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data import Cifar10
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.runs import EventWriter, RunFolder
+from cifar_tui.core.runs import AUGMENTATION_PREVIEW_FILE, EventWriter, RunFolder
 
 # The recipe evaluates with batch 128; any batch gives the same figures, 256 is faster here.
 PREDICT_BATCH_SIZE = 256
 # Training images, before and after augmentation, that the app's preview shows.
-AUGMENTATION_PREVIEW_FILE = "augmentation_preview.npz"
 AUGMENTATION_PREVIEW_IMAGES = 9
 # How many lines of trainer.log a `failed` event carries for the UI.
 LOG_TAIL_LINES = 20
