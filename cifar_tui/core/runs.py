@@ -34,6 +34,7 @@ from cifar_tui.core.lock import (
 )
 
 __all__ = [
+    "AUGMENTATION_PREVIEW_FILE",
     "CHECKPOINT_DIR",
     "CONFIG_FILE",
     "EVENTS_FILE",
