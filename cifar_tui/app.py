@@ -6,6 +6,8 @@ spawns (core/launcher.py) and watches through the run folder.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import signal
 import socket
 from collections.abc import Callable
@@ -23,16 +25,19 @@ from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.lock import read_lock
 from cifar_tui.core.runs import LOCK_FILE, RunFolder, RunSummary, resolve_run
 from cifar_tui.messages import RunFailed, RunFinished
-from cifar_tui.ui.screens.browse_screen import BrowseScreen
-from cifar_tui.ui.screens.config_screen import ConfigScreen
 from cifar_tui.ui.screens.help_screen import HelpScreen
-from cifar_tui.ui.screens.monitor_screen import MonitorScreen
 from cifar_tui.ui.screens.quit_screen import QuitScreen
-from cifar_tui.ui.screens.runs_screen import RunsScreen
 from cifar_tui.ui.widgets.gpu_pane import GpuPane
 from cifar_tui.ui.widgets.runs_list import RunScanner
 
-START_SCREENS = ("runs", "monitor", "browse", "config")
+SCREENS = {
+    "runs": ("cifar_tui.ui.screens.runs_screen", "RunsScreen"),
+    "monitor": ("cifar_tui.ui.screens.monitor_screen", "MonitorScreen"),
+    "browse": ("cifar_tui.ui.screens.browse_screen", "BrowseScreen"),
+    "config": ("cifar_tui.ui.screens.config_screen", "ConfigScreen"),
+}
+"""Each view's screen, imported the first time the view opens: the first frame needs only one."""
+START_SCREENS = tuple(SCREENS)
 LAUNCH_WATCH_SECONDS = 300.0
 """How long a fresh trainer may take to write its first event (it loads CIFAR-10 first)."""
 
@@ -80,13 +85,8 @@ class CifarApp(App[None]):
         self.launch_errors: dict[str, str] = {}
         """Why a trainer this app started died before writing its first event, by run name."""
         self.set_reactive(CifarApp.current_run, open_run)
-        for mode, screen in (
-            ("runs", RunsScreen),
-            ("monitor", MonitorScreen),
-            ("browse", BrowseScreen),
-            ("config", ConfigScreen),
-        ):
-            self.add_mode(mode, screen)
+        for mode, (module, name) in SCREENS.items():
+            self.add_mode(mode, functools.partial(_new_screen, module, name))
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
@@ -148,6 +148,8 @@ class CifarApp(App[None]):
         self.launched[launched.name] = launched
         self.launch_errors.pop(launched.name, None)
         self.open_run(RunFolder(launched.path), "monitor")
+        from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.is_mounted:
             monitor.sync(force=True)
@@ -163,6 +165,8 @@ class CifarApp(App[None]):
     def _launch_failed(self, name: str, problem: str) -> None:
         self.launch_errors[name] = problem
         self.notify(f"{name}: {problem}", severity="error", timeout=10)
+        from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.shown and monitor.shown.name == name:
             monitor.monitor.show_launch_error(problem)
@@ -238,6 +242,11 @@ class CifarApp(App[None]):
                 self.exit()
 
         self.push_screen(QuitScreen(running), chosen)
+
+
+def _new_screen(module: str, name: str) -> Screen[Any]:
+    screen: Screen[Any] = getattr(importlib.import_module(module), name)()
+    return screen
 
 
 def make_app(

@@ -100,6 +100,7 @@ async def wait_for(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float 
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for what the current screen loads in workers, so a screenshot is deterministic."""
+    from cifar_tui.ui.widgets.curves_pane import CurvesPane
     from cifar_tui.ui.widgets.gpu_pane import GpuPane
     from cifar_tui.ui.widgets.run_monitor import RunMonitor
     from cifar_tui.ui.widgets.runs_list import RunsList
@@ -109,6 +110,8 @@ async def settle(pilot: Pilot[Any]) -> None:
     await wait_for(pilot, lambda: all(runs.scanned for runs in screen.query(RunsList)))
     for monitor in screen.query(RunMonitor):
         await wait_for(pilot, lambda m=monitor: m.run is None or m.loaded)
+    for curves in screen.query(CurvesPane):
+        await wait_for(pilot, lambda c=curves: c.settled)
     for field in screen.query(Input):
         field.cursor_blink = False
-    await pilot.pause(0.3)  # curves redraw on a 0.1 s timer
+    await pilot.pause(0.1)

@@ -136,4 +136,8 @@ def test_progress_helpers() -> None:
     assert format_duration(7620) == "2h 07m"
     assert format_duration(None) == "-"
     assert epoch_ticks([1, 2, 3]) == [1, 2, 3]
-    assert epoch_ticks(list(range(1, 126))) == [1, 26, 51, 75, 100, 125]
+    assert epoch_ticks(list(range(1, 11))) == [1, 3, 5, 7, 10]
+    assert epoch_ticks(list(range(1, 126))) == [1, 26, 51, 76, 101, 125]
+    assert epoch_ticks(list(range(1, 11)), most=3) == [1, 6, 10]
+    assert epoch_ticks([4]) == [4]
+    assert epoch_ticks([]) == []

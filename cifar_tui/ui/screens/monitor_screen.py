@@ -62,6 +62,15 @@ class MonitorScreen(Screen[None]):
             if problem is not None:
                 self.monitor.show_launch_error(problem)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim stop unless the run trains, and resume unless it can be resumed."""
+        if not self.is_mounted or action not in ("stop", "resume"):
+            return True
+        status = self.monitor.status if self.shown is not None else None
+        if action == "stop":
+            return status == "running" or None
+        return status in ("stopped", "interrupted", "failed") or None
+
     def action_stop(self) -> None:
         if self.shown is not None:
             self.app.stop_training(self.shown)

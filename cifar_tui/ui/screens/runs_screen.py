@@ -20,11 +20,14 @@ if TYPE_CHECKING:
     from cifar_tui.app import CifarApp
 
 
+RESUMABLE = ("stopped", "interrupted", "failed")
+
+
 class RunsScreen(Screen[None]):
     """The start screen: the runs table, details of the selected run, and the GPU pane."""
 
     BINDINGS = [
-        Binding("enter", "watch", "Watch"),
+        Binding("enter", "watch", "Watch", priority=True),
         Binding("b", "browse", "Browse"),
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
@@ -52,9 +55,22 @@ class RunsScreen(Screen[None]):
 
     def on_runs_listed(self, message: RunsListed) -> None:
         self._show_detail()
+        self.refresh_bindings()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim keys that do nothing for the selected run (None shows them disabled)."""
+        run = self.runs_list.selected if self.is_mounted else None
+        if action in ("watch", "browse"):
+            return run is not None or None
+        if action == "stop":
+            return (run is not None and run.status == "running") or None
+        if action == "resume":
+            return (run is not None and run.status in RESUMABLE) or None
+        return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_watch()

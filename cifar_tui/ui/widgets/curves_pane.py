@@ -55,14 +55,24 @@ def _points(epochs: list[int], values: list[float | None]) -> tuple[list[int], l
 
 
 def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
-    """Up to `most` whole-epoch ticks from the first epoch to the last (plotext picks 3.2)."""
+    """Up to `most` evenly spaced whole-epoch ticks, first and last included.
+
+    plotext's own ticks fall on fractions (3.2); and ticks too close together make plotext drop
+    one of them, which one depending on the process (so snapshots would differ run to run).
+    """
     if not epochs:
         return []
     first, last = epochs[0], epochs[-1]
-    count = min(most, last - first + 1)
-    if count <= 1:
+    if last == first or most < 2:
         return [first]
-    return sorted({round(first + (last - first) * i / (count - 1)) for i in range(count)})
+    step = max(1, -(-(last - first) // (most - 1)))  # ceiling division
+    ticks = list(range(first, last + 1, step))
+    if ticks[-1] != last:
+        if last - ticks[-1] <= step / 2 and len(ticks) > 1:
+            ticks[-1] = last  # too close to the previous tick: move that one to the end
+        else:
+            ticks.append(last)
+    return ticks
 
 
 class CurvesPane(Widget):
@@ -85,10 +95,20 @@ class CurvesPane(Widget):
     def on_mount(self) -> None:
         self._redraw()
 
+    def on_resize(self) -> None:
+        # plotext keeps layout state from the size it last drew at (textual-plotext issue 5):
+        # declare the plots afresh, from the same history, for the new size.
+        self._schedule_redraw()
+
     @property
     def epochs_plotted(self) -> int:
         """Epochs in the history the plots were last declared from."""
         return self._plotted
+
+    @property
+    def settled(self) -> bool:
+        """No redraw is pending: the plots show the whole history."""
+        return not self._redraw_pending
 
     def reset(self) -> None:
         """Forget the history (another run is shown now)."""
@@ -148,7 +168,9 @@ class CurvesPane(Widget):
                 drawn = True
         if drawn:
             plt.xlabel("epoch")
-            plt.xticks(epoch_ticks(self.history.epochs))
+            # A tick label needs its digits plus two spaces; the y labels take about 9 columns.
+            room = max(plot.size.width - 9, 0) // (len(str(self.history.epochs[-1])) + 3)
+            plt.xticks(epoch_ticks(self.history.epochs, most=min(6, room)))
         else:
             plt.xticks([])
             plt.yticks([])

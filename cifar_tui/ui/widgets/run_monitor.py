@@ -260,6 +260,7 @@ class RunMonitor(Widget):
             text.append("  " + "  ·  ".join(details))
         status.update(text)
         self.set_class(self.status == "running", "-running")
+        self.screen.refresh_bindings()  # stop/resume apply to some statuses only
 
 
 _STATUS_STYLES = {
