@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import signal
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,13 +20,11 @@ from textual.screen import Screen
 
 from cifar_tui.core import launcher
 from cifar_tui.core.config import TrainConfig
-from cifar_tui.core.lock import read_lock
-from cifar_tui.core.runs import LOCK_FILE, RunFolder, RunSummary, resolve_run
+from cifar_tui.core.runs import RunFolder, RunSummary, resolve_run
 from cifar_tui.messages import RunFailed, RunFinished
 from cifar_tui.ui.screens.help_screen import HelpScreen
 from cifar_tui.ui.screens.quit_screen import QuitScreen
 from cifar_tui.ui.widgets.gpu_pane import GpuPane
-from cifar_tui.ui.widgets.runs_list import RunScanner
 
 SCREENS = {
     "runs": ("cifar_tui.ui.screens.runs_screen", "RunsScreen"),
@@ -196,12 +192,7 @@ class CifarApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen | QuitScreen):
             return
-        keys = [
-            (binding.key_display or self.get_key_display(binding), binding.description)
-            for binding in (active.binding for active in self.active_bindings.values())
-            if binding.show and binding.action not in ("help", "quit")
-        ]
-        self.push_screen(HelpScreen(keys, f"{self.current_mode.capitalize()} keys"))
+        self.push_screen(HelpScreen.for_app(self))
 
     async def action_quit(self) -> None:
         self._quit_check()
@@ -209,19 +200,7 @@ class CifarApp(App[None]):
     @work(thread=True, exclusive=True, group="quit", exit_on_error=False, description="Quit")
     def _quit_check(self) -> None:
         """Find the trainers on this machine that quitting would leave behind, then ask."""
-        here = socket.gethostname()
-        running = [
-            run.name
-            for run in RunScanner(self.models_dir).scan()
-            if run.status == "running"
-            and (read_lock(run.path / LOCK_FILE) or {}).get("host") == here
-        ]
-        # Trainers this app started that are still loading data hold no lock yet.
-        running += [
-            name
-            for name, launched in self.launched.items()
-            if name not in running and launched.process and launched.process.poll() is None
-        ]
+        running = launcher.running_here(self.models_dir, self.launched)
         self.call_from_thread(self._confirm_quit, running)
 
     def _confirm_quit(self, running: list[str]) -> None:
@@ -233,11 +212,7 @@ class CifarApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "stop":
-                for name in running:
-                    if not launcher.stop_run(RunFolder(self.models_dir / name)):
-                        launched = self.launched.get(name)
-                        if launched and launched.process and launched.process.poll() is None:
-                            launched.process.send_signal(signal.SIGINT)  # not locked yet
+                launcher.stop_runs(running, self.models_dir, self.launched)
             if choice in ("stop", "leave"):
                 self.exit()
 

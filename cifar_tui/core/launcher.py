@@ -9,20 +9,23 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_tui.core.config import TrainConfig, save_config
 from cifar_tui.core.lock import holder_alive, read_lock
-from cifar_tui.core.runs import RunFolder, new_run_name
+from cifar_tui.core.runs import RunFolder, list_runs, new_run_name
 
 __all__ = [
     "LaunchedRun",
     "check_launch",
     "launch_log_path",
+    "running_here",
     "spawn_resume",
     "spawn_training",
     "stop_run",
+    "stop_runs",
     "trainer_command",
 ]
 
@@ -179,3 +182,36 @@ def stop_run(run: RunFolder) -> bool:
     except (ProcessLookupError, PermissionError):  # exited meanwhile, or another user's pid
         return False
     return True
+
+
+def _starting(launched: LaunchedRun) -> bool:
+    return launched.process is not None and launched.process.poll() is None
+
+
+def running_here(models_dir: Path, launched: Mapping[str, LaunchedRun]) -> list[str]:
+    """The runs training on this machine: what quitting the app would leave running.
+
+    Args:
+        models_dir: the runs folder.
+        launched: trainers the app started, by name (one still loading data has no lock yet).
+
+    Returns:
+        Run names: those locked by a live trainer on this host, then launched ones still alive.
+    """
+    here = socket.gethostname()
+    names = [
+        run.name
+        for run in list_runs(models_dir)
+        if run.status == "running"
+        and (read_lock(RunFolder(run.path).lock_path) or {}).get("host") == here
+    ]
+    return names + [name for name, run in launched.items() if name not in names and _starting(run)]
+
+
+def stop_runs(names: list[str], models_dir: Path, launched: Mapping[str, LaunchedRun]) -> None:
+    """Ask each run's trainer to stop: through its lock, or, not locked yet, its process."""
+    for name in names:
+        if not stop_run(RunFolder(Path(models_dir) / name)):
+            run = launched.get(name)
+            if run is not None and run.process is not None and _starting(run):
+                run.process.send_signal(signal.SIGINT)

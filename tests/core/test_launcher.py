@@ -132,3 +132,19 @@ def test_stop_run_refuses_without_a_live_local_holder(tmp_path: Path) -> None:
     lock = {"pid": 2**22 + 12345, "host": socket.gethostname(), "started": time.time()}
     dead.lock_path.write_text(json.dumps(lock))
     assert launcher.stop_run(dead) is False
+
+
+def test_running_here_lists_local_trainers_and_starting_launches(
+    tmp_path: Path, recorded_argv: list[list[str]], reap: list[launcher.LaunchedRun]
+) -> None:
+    write_run(tmp_path, "done", "finished", 3)
+    write_run(tmp_path, "local", "running", 1)  # locked by this (live) test process
+    remote = write_run(tmp_path, "remote", "running", 1)
+    lock = {"pid": os.getpid(), "host": "another-host.example", "started": time.time()}
+    remote.lock_path.write_text(json.dumps(lock))
+    starting = launcher.spawn_training(preset("quick"), tmp_path, None, name="starting")
+    reap.append(starting)
+    assert launcher.running_here(tmp_path, {"starting": starting}) == ["local", "starting"]
+    launcher.stop_runs(["starting"], tmp_path, {"starting": starting})  # no lock: its process
+    assert _wait_exit(starting) == -signal.SIGINT
+    assert launcher.running_here(tmp_path, {"starting": starting}) == ["local"]

@@ -13,7 +13,7 @@ from textual.message import Message
 from cifar_tui.app import CifarApp
 from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder
 from cifar_tui.messages import BatchProgress, EpochEnded, RunFinished
-from cifar_tui.ui.widgets.curves_pane import CurvesPane, epoch_ticks
+from cifar_tui.ui.widgets.curves_pane import CurvesPane, epoch_ticks, value_ticks
 from cifar_tui.ui.widgets.epoch_table import BEST, EpochTable
 from cifar_tui.ui.widgets.progress_panel import ProgressPanel, bar, format_duration
 from cifar_tui.ui.widgets.run_monitor import RunMonitor, messages_for_events
@@ -140,4 +140,8 @@ def test_progress_helpers() -> None:
     assert epoch_ticks(list(range(1, 126))) == [1, 26, 51, 76, 101, 125]
     assert epoch_ticks(list(range(1, 11)), most=3) == [1, 6, 10]
     assert epoch_ticks([4]) == [4]
+    assert value_ticks([0.77, 1.74], count=3) == ([0.77, 1.255, 1.74], ["0.8", "1.3", "1.7"])
+    assert value_ticks([0.0005, 0.001], count=3)[1] == ["0.0005", "0.0008", "0.0010"]
+    assert value_ticks([0.000999881, 0.000999991], count=2)[1] == ["0.0009999", "0.0010000"]
+    assert value_ticks([2.0, 2.0]) == ([2.0], ["2"])
     assert epoch_ticks([]) == []

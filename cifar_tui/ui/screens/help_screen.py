@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -37,6 +37,16 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.screen_keys = screen_keys
         self.title_text = title
+
+    @classmethod
+    def for_app(cls, app: App[object]) -> HelpScreen:
+        """Help for the keys the app's current screen and focused widget offer right now."""
+        keys = [
+            (binding.key_display or app.get_key_display(binding), binding.description)
+            for binding in (active.binding for active in app.active_bindings.values())
+            if binding.show and binding.action not in ("help", "quit")
+        ]
+        return cls(keys, f"{app.current_mode.capitalize()} keys")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):

@@ -75,6 +75,22 @@ def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
     return ticks
 
 
+def value_ticks(values: list[float], count: int = 5) -> tuple[list[float], list[str]]:
+    """`count` evenly spaced y ticks over `values`, labelled with as few digits as tell them
+    apart (plotext would print a learning rate that decays by 1e-6 as 0.0009999911)."""
+    low, high = min(values), max(values)
+    if high == low or count < 2:
+        return [low], [f"{low:.3g}"]
+    ticks = [low + (high - low) * i / (count - 1) for i in range(count)]
+    # Fixed decimals line the labels up; tiny or huge values fall back to significant digits.
+    style = "f" if 1e-4 <= max(abs(low), abs(high)) < 1e5 else "g"
+    for digits in range(1 if style == "f" else 2, 10):
+        labels = [f"{tick:.{digits}{style}}" for tick in ticks]
+        if len(set(labels)) == len(labels):
+            break
+    return ticks, labels
+
+
 class CurvesPane(Widget):
     """Three plots: loss and accuracy (train vs validation), and the learning rate."""
 
@@ -160,13 +176,14 @@ class CurvesPane(Widget):
         plt = plot.plt
         plt.clear_figure()
         plt.title(title)
-        drawn = False
+        drawn: list[float] = []
         for (label, values, marker), color in zip(series, ("cyan", "orange"), strict=False):
             xs, ys = _points(self.history.epochs, values)
             if xs:
                 plt.plot(xs, ys, label=label, marker=marker, color=color)
-                drawn = True
+                drawn += ys
         if drawn:
+            plt.yticks(*value_ticks(drawn, count=max(2, min(5, plot.size.height // 4))))
             plt.xlabel("epoch")
             # A tick label needs its digits plus two spaces; the y labels take about 9 columns.
             room = max(plot.size.width - 9, 0) // (len(str(self.history.epochs[-1])) + 3)

@@ -8,12 +8,10 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from cifar_tui.core.lock import holder_alive, read_lock
 from cifar_tui.core.runs import TERMINAL_EVENTS, RunFolder
 from cifar_tui.messages import (
     BatchProgress,
@@ -26,46 +24,14 @@ from cifar_tui.messages import (
 from cifar_tui.ui.widgets.curves_pane import CurvesPane
 from cifar_tui.ui.widgets.epoch_table import EpochTable
 from cifar_tui.ui.widgets.progress_panel import ProgressPanel
+from cifar_tui.ui.widgets.run_tail import (
+    LOCK_CHECK_SECONDS,
+    POLL_SECONDS,
+    messages_for_events,
+    read_log_tail,
+    trainer_running,
+)
 from cifar_tui.ui.widgets.runs_list import STATUS_MARKS
-
-POLL_SECONDS = 0.2
-"""How often the tail worker looks for new lines (the trainer writes at most ~5 a second)."""
-LOCK_CHECK_SECONDS = 1.0
-LOG_TAIL_LINES = 12
-
-
-def messages_for_events(
-    run: str, events: list[dict[str, Any]], follow: int, live: bool, log_tail: list[str]
-) -> list[Message]:
-    """Turn one poll's events into messages; of a burst of batch events only the last counts."""
-    last_batch = max((i for i, e in enumerate(events) if e["type"] == "batch"), default=-1)
-    messages: list[Message] = []
-    for index, event in enumerate(events):
-        kind = event["type"]
-        if kind == "batch":
-            if index == last_batch:
-                messages.append(BatchProgress(run, event, follow))
-        elif kind == "epoch_ended":
-            messages.append(EpochEnded(run, event, follow))
-        elif kind == "finished":
-            messages.append(RunFinished(run, event, follow, live))
-        elif kind == "failed":
-            messages.append(RunFailed(run, event, follow, live, log_tail))
-        else:
-            messages.append(EventArrived(run, event, follow))
-    return messages
-
-
-def read_log_tail(run: RunFolder, lines: int = LOG_TAIL_LINES) -> list[str]:
-    """The last `lines` non-empty lines of the run's trainer.log ([] if there is none)."""
-    try:
-        with open(run.log_path, "rb") as file:
-            file.seek(0, 2)
-            file.seek(max(file.tell() - 8192, 0))
-            text = file.read().decode("utf-8", errors="replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if line.strip()][-lines:]
 
 
 class RunMonitor(Widget):
@@ -149,7 +115,7 @@ class RunMonitor(Widget):
                     self.post_message(message)
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + LOCK_CHECK_SECONDS
-                running = _trainer_running(run, last)
+                running = trainer_running(run, last)
                 if running != alive:
                     alive = running
                     self.post_message(TrainerAlive(run.name, running, follow))
@@ -271,16 +237,3 @@ _STATUS_STYLES = {
     "stopped": "yellow",
     "interrupted": "yellow",
 }
-
-
-def _trainer_running(run: RunFolder, last: dict[str, Any] | None) -> bool:
-    """As `summarize_events` decides it: a live lock holder that has not written its end yet."""
-    holder = read_lock(run.lock_path)
-    if not holder_alive(holder):
-        return False
-    assert holder is not None
-    if last is not None and last.get("type") in TERMINAL_EVENTS:
-        ended, locked = last.get("time"), holder.get("started")
-        if isinstance(ended, int | float) and isinstance(locked, int | float) and ended >= locked:
-            return False
-    return True
