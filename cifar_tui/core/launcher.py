@@ -205,7 +205,14 @@ def running_here(models_dir: Path, launched: Mapping[str, LaunchedRun]) -> list[
         if run.status == "running"
         and (read_lock(RunFolder(run.path).lock_path) or {}).get("host") == here
     ]
-    return names + [name for name, run in launched.items() if name not in names and _starting(run)]
+    # A launched trainer without a live lock is either still loading data (no events yet: it
+    # counts) or already past its last event and only exiting (it does not).
+    starting = [
+        name
+        for name, run in launched.items()
+        if name not in names and _starting(run) and not RunFolder(run.path).events()
+    ]
+    return names + starting
 
 
 def stop_runs(names: list[str], models_dir: Path, launched: Mapping[str, LaunchedRun]) -> None:
