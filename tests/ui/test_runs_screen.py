@@ -134,3 +134,15 @@ def test_scanner_rereads_only_changed_runs(
         events.write('{"type":"batch","time":1.0e9,"epoch":5,"step":3,"steps":352}\n')
     scanner.scan()
     assert reads == [STOPPED]
+
+
+async def test_the_mode_bar_is_clickable(app_factory: Callable[..., CifarApp]) -> None:
+    from cifar_tui.ui.screens.config_screen import ConfigScreen
+    from cifar_tui.ui.widgets.mode_bar import ModeBar
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _listed(pilot)
+        await pilot.click(ModeBar, offset=(36, 0))  # " 4 Config " starts at column 33
+        await pilot.pause()
+        assert isinstance(app.screen, ConfigScreen)
