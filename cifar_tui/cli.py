@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -182,17 +183,21 @@ def _train(args: argparse.Namespace) -> int:
     stop = StopRequest()
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
     stop.install((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
-    if args.resume:
-        _check_resumable(run, config)
-    data = _load_data(args.data_dir, config.train_size)
-    _check_batch_fits(config, len(data.x_train))
-    if not args.resume:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        run = create_run_folder(models_dir, args.name or new_run_name(models_dir, config.preset))
-        save_config(config, run.config_path)
-    elif config.epochs != _saved_epochs(run.config_path):
-        save_config(config, run.config_path)
-    with RunLock(run.lock_path):
+    with contextlib.ExitStack() as locked:
+        if args.resume:
+            # Lock first: a second trainer is refused before it loads data or touches the run.
+            locked.enter_context(RunLock(run.lock_path))
+            _check_resumable(run, config)
+        data = _load_data(args.data_dir, config.train_size)
+        _check_batch_fits(config, len(data.x_train))
+        if not args.resume:
+            models_dir.mkdir(parents=True, exist_ok=True)
+            name = args.name or new_run_name(models_dir, config.preset)
+            run = create_run_folder(models_dir, name)
+            locked.enter_context(RunLock(run.lock_path))  # before config.toml makes it a run
+            save_config(config, run.config_path)
+        elif config.epochs != _saved_epochs(run.config_path):
+            save_config(config, run.config_path)
         print(f"run folder: {run.path}", flush=True)
         user_err = tfenv.redirect_stderr_to(run.log_path)
         from cifar_tui.core.trainer import run_training

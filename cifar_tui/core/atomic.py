@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_directory"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fsync_directory",
+    "remove_temp_files",
+]
 
 
 def fsync_directory(directory: Path) -> None:
@@ -33,6 +40,28 @@ def fsync_directory(directory: Path) -> None:
 def _temp_name(path: Path, suffix: str) -> Path:
     # A leading "." keeps temp files out of listings; the random part lets writers coexist.
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+
+
+def remove_temp_files(path: Path) -> list[Path]:
+    """Delete the temp files that writers of `path` killed mid-write (kill -9) left behind.
+
+    Only call it while no one else can be writing `path` (the trainer does, holding the run lock).
+
+    Args:
+        path: the file whose leftover `.<name>.<random>.tmp...` siblings to remove.
+
+    Returns:
+        The files removed.
+    """
+    path = Path(path)
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[0-9a-f]{8}\.tmp")
+    removed = []
+    with contextlib.suppress(OSError):  # no folder: nothing left over
+        for entry in os.scandir(path.parent):
+            if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                _remove_quietly(Path(entry.path))
+                removed.append(Path(entry.path))
+    return removed
 
 
 def _remove_quietly(path: Path) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from cifar_tui.core.atomic import atomic_write_bytes, atomic_write_text
 from cifar_tui.core.errors import UserError
 
 LATEST_FILE = "latest.json"
+_CHECKPOINT_FILE = re.compile(r"epoch-\d+-step-\d+\.npz")
+_TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{8}\.tmp.*")  # what atomic writes name their temp files
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,46 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
     previous = read_latest(directory)
     info = CheckpointInfo(path.name, epoch, step, list(mean), list(std))
-    atomic_write_text(directory / LATEST_FILE, json.dumps(asdict(info), indent=2) + "\n")
+    try:
+        atomic_write_text(directory / LATEST_FILE, json.dumps(asdict(info), indent=2) + "\n")
+    except BaseException:
+        if previous is None or previous.file != path.name:
+            path.unlink(missing_ok=True)  # nothing names it: give its space back (disk full)
+        raise
     if previous is not None and previous.file != path.name:
         (directory / previous.file).unlink(missing_ok=True)
     return path
+
+
+def remove_leftovers(directory: Path, latest: CheckpointInfo | None) -> list[Path]:
+    """Delete what a killed trainer left in `directory`: temp files and unnamed checkpoints.
+
+    A checkpoint that `latest.json` does not name was never committed (the kill came between
+    writing it and replacing `latest.json`), so a resume would not use it. Call this only while
+    holding the run's lock.
+
+    Args:
+        directory: the checkpoint folder.
+        latest: what `read_latest` returned; None (no `latest.json`, which a user may have
+            deleted) removes only temp files and keeps every checkpoint.
+
+    Returns:
+        The files removed.
+    """
+    directory = Path(directory)
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+    except OSError:  # no checkpoint folder yet
+        return []
+    removed = []
+    for name in names:
+        # Only the trainer writes here, so every temp file is a killed writer's.
+        temp = _TEMP_FILE.fullmatch(name)
+        orphan = latest is not None and name != latest.file and _CHECKPOINT_FILE.fullmatch(name)
+        if temp or orphan:
+            (directory / name).unlink(missing_ok=True)
+            removed.append(directory / name)
+    return removed
 
 
 def read_latest(directory: Path) -> CheckpointInfo | None:

@@ -6,6 +6,8 @@ run folder and taken its lock. It imports TensorFlow itself, after the environme
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
 import platform
@@ -13,6 +15,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,7 +24,7 @@ import numpy as np
 
 from cifar_tui import __version__
 from cifar_tui.core import tfenv
-from cifar_tui.core.atomic import atomic_path, atomic_write_bytes
+from cifar_tui.core.atomic import atomic_path, atomic_write_bytes, remove_temp_files
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data import Cifar10
 from cifar_tui.core.errors import UserError
@@ -33,6 +36,12 @@ PREDICT_BATCH_SIZE = 256
 AUGMENTATION_PREVIEW_IMAGES = 9
 # How many lines of trainer.log a `failed` event carries for the UI.
 LOG_TAIL_LINES = 20
+# OSError numbers that mean "no room": a full disk, or the user's quota.
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class DiskFullError(RuntimeError):
+    """The disk filled up while the trainer wrote a file; the previous checkpoint is intact."""
 
 
 @dataclass
@@ -81,16 +90,22 @@ def run_training(
         )
         raise
     except Exception as error:  # noqa: BLE001 - any training failure becomes a `failed` event
-        message = _one_line(error)
+        message, kind = _one_line(error), type(error).__name__
+        if _disk_full(error) and not isinstance(error, DiskFullError):
+            message, kind = _disk_full_message("writing to the run folder", run), "DiskFullError"
         # The traceback goes to trainer.log (stderr); the event and the user get one line.
-        traceback.print_exc()
-        events.append(
-            "failed",
-            epoch=_epochs_done(run),
-            error=type(error).__name__,
-            message=message,
-            log_tail=_log_tail(run.log_path),
-        )
+        with contextlib.suppress(OSError):  # a full disk may refuse the log as well
+            traceback.print_exc()
+        try:
+            events.append(
+                "failed",
+                epoch=_epochs_done(run),
+                error=kind,
+                message=message,
+                log_tail=_log_tail(run.log_path),
+            )
+        except OSError:  # the disk is full: the user still gets the line below
+            pass
         print(f"cifar-tui: training failed: {message} (details in {run.log_path})", file=user_out)
         return TrainingOutcome("failed", 1)
     finally:
@@ -135,6 +150,10 @@ def _train(
             "lower --batch-size or raise --train-size"
         )
     latest = checkpoints.read_latest(run.checkpoint_dir) if resume else None
+    if resume:  # we hold the lock: what a killed trainer left half-written is litter now
+        checkpoints.remove_leftovers(run.checkpoint_dir, latest)
+        for written in (run.model_path, run.predictions_path, run.path / AUGMENTATION_PREVIEW_FILE):
+            remove_temp_files(written)
     initial_epoch, initial_step = (latest.epoch, latest.step) if latest else (0, 0)
     if initial_epoch >= config.epochs:
         raise UserError(
@@ -215,22 +234,24 @@ def _train(
     )
 
     def save_state(epoch: int, step: int, test_result: Any | None) -> None:
-        path = checkpoints.save_checkpoint(
-            run.checkpoint_dir,
-            model,
-            epoch,
-            step,
-            list(normalization.mean),
-            list(normalization.std),
-        )
+        with _saving(f"the checkpoint of epoch {epoch} step {step}", run):
+            path = checkpoints.save_checkpoint(
+                run.checkpoint_dir,
+                model,
+                epoch,
+                step,
+                list(normalization.mean),
+                list(normalization.std),
+            )
         events.append(
             "checkpoint_saved", epoch=epoch, step=step, path=str(path.relative_to(run.path))
         )
         inference_model.set_weights(model.get_weights())
-        with atomic_path(run.model_path) as temporary:
+        with _saving(run.model_path.name, run), atomic_path(run.model_path) as temporary:
             inference_model.save(temporary)
         if test_result is not None:
-            _save_predictions(run.predictions_path, test_result, epoch)
+            with _saving(run.predictions_path.name, run):
+                _save_predictions(run.predictions_path, test_result, epoch)
             events.append(
                 "predictions_saved",
                 epoch=epoch,
@@ -299,7 +320,8 @@ def _train(
     result = evaluate_probabilities(
         predict_probabilities(inference_model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
     )
-    _save_predictions(run.predictions_path, result, epoch_done)
+    with _saving(run.predictions_path.name, run):
+        _save_predictions(run.predictions_path, result, epoch_done)
     events.append(
         "predictions_saved", epoch=epoch_done, test_accuracy=result.accuracy, test_loss=result.loss
     )
@@ -350,6 +372,49 @@ def _save_predictions(path: Path, result: Any, epoch: int) -> None:
         buffer, probabilities=result.probabilities, labels=result.labels, epoch=np.int64(epoch)
     )
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, is "no space left" (Keras wraps some)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in _DISK_FULL_ERRNOS:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _disk_full_message(doing: str, run: RunFolder) -> str:
+    """One line: what filled the disk, what to do, and which checkpoint a resume will use."""
+    from cifar_tui.core import checkpoints
+
+    try:
+        latest = checkpoints.read_latest(run.checkpoint_dir)
+    except UserError:
+        latest = None
+    kept = (
+        f"it continues from the checkpoint of epoch {latest.epoch} step {latest.step}, "
+        "which is intact"
+        if latest
+        else "no checkpoint was saved yet, so it starts over"
+    )
+    return (
+        f"disk full while {doing}: free space and run `cifar-tui train --resume {run.name}`; {kept}"
+    )
+
+
+@contextlib.contextmanager
+def _saving(what: str, run: RunFolder) -> Iterator[None]:
+    """Turn a full disk while saving `what` into a DiskFullError that says what to do."""
+    try:
+        yield
+    except Exception as error:
+        if not _disk_full(error):
+            raise
+        with contextlib.suppress(OSError):  # trainer.log keeps the original (Keras drops causes)
+            traceback.print_exc()
+        raise DiskFullError(_disk_full_message(f"saving {what}", run)) from error
 
 
 def _one_line(error: BaseException) -> str:
