@@ -18,7 +18,8 @@ from cifar_tui.core import launcher
 from cifar_tui.core.config import load_config, preset
 from cifar_tui.core.runs import RunFolder
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(30)"]
+# Prints "ready" once Python's own SIGINT handling is installed, so a test can signal it reliably.
+SLEEPER = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"]
 
 
 @pytest.fixture
@@ -117,6 +118,10 @@ def test_stop_run_sends_sigint_to_the_lock_holder(
     run = write_run(tmp_path / "runs", "live", "running", 1)
     lock = {"pid": child.pid, "host": socket.gethostname(), "started": time.time()}
     run.lock_path.write_text(json.dumps(lock))
+    log = launcher.launch_log_path(tmp_path, "live")
+    deadline = time.monotonic() + 10
+    while "ready" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)  # a SIGINT during interpreter start-up exits 1, not by the signal
     assert launcher.stop_run(run) is True
     assert _wait_exit(child) == -signal.SIGINT
 
