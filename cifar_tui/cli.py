@@ -219,11 +219,20 @@ def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFol
     latest = read_latest(run.checkpoint_dir)
     if latest is None:
         return  # no checkpoint yet: the run starts over from epoch 1
-    if latest.epoch >= config.epochs:
+    # All epochs trained but killed before its `finished` event: the resume only evaluates.
+    if latest.epoch > config.epochs or (latest.epoch == config.epochs and _finished(run)):
         raise UserError(
             f"run {run.name} already has {latest.epoch} of {config.epochs} epochs; "
             f"pass --epochs N with N > {latest.epoch} to train further"
         )
+
+
+def _finished(run) -> bool:  # noqa: ANN001 - RunFolder
+    """Whether the run's last terminal event is `finished`."""
+    from cifar_tui.core.runs import TERMINAL_EVENTS
+
+    ends = [e["type"] for e in run.events() if e["type"] in TERMINAL_EVENTS]
+    return bool(ends) and ends[-1] == "finished"
 
 
 def _check_batch_fits(config: TrainConfig, train_images: int) -> None:

@@ -155,7 +155,7 @@ def _train(
         for written in (run.model_path, run.predictions_path, run.path / AUGMENTATION_PREVIEW_FILE):
             remove_temp_files(written)
     initial_epoch, initial_step = (latest.epoch, latest.step) if latest else (0, 0)
-    if initial_epoch >= config.epochs:
+    if initial_epoch > config.epochs:  # == : all trained, killed before `finished`: evaluate
         raise UserError(
             f"run {run.name} already has {initial_epoch} of {config.epochs} epochs; "
             f"pass --epochs N with N > {initial_epoch} to train further"
@@ -317,6 +317,8 @@ def _train(
         )
         return TrainingOutcome("stopped", 0)
 
+    if epoch_done == initial_epoch:  # resumed with every epoch trained: nothing ran here
+        save_state(epoch_done, 0, None)  # the kill may have come before model.keras was saved
     result = evaluate_probabilities(
         predict_probabilities(inference_model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
     )
