@@ -415,6 +415,10 @@ def after_load(*keys: str) -> Callable[[Pilot], object]:
         await loaded(pilot)
         for key in keys:
             await pilot.press(key)
+            await pilot.pause()
+        # A filter or sort re-lays the grid after a refresh; let that land before the screenshot.
+        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     return run_before
