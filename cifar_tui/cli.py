@@ -171,7 +171,8 @@ def _train(args: argparse.Namespace) -> int:
     from cifar_tui.core.stopping import StopRequest
 
     models_dir: Path = args.models_dir
-    if args.resume:
+    resume = args.resume is not None  # `--resume ""` names no run: an error, not a new run
+    if resume:
         run = resolve_run(args.resume, models_dir)
         config = _resumed_config(args, run.config_path)
     else:
@@ -184,13 +185,13 @@ def _train(args: argparse.Namespace) -> int:
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
     stop.install((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
     with contextlib.ExitStack() as locked:
-        if args.resume:
+        if resume:
             # Lock first: a second trainer is refused before it loads data or touches the run.
             locked.enter_context(RunLock(run.lock_path))
             _check_resumable(run, config)
         data = _load_data(args.data_dir, config.train_size)
         _check_batch_fits(config, len(data.x_train))
-        if not args.resume:
+        if not resume:
             models_dir.mkdir(parents=True, exist_ok=True)
             name = args.name or new_run_name(models_dir, config.preset)
             run = create_run_folder(models_dir, name)
@@ -204,7 +205,7 @@ def _train(args: argparse.Namespace) -> int:
 
         try:
             outcome = run_training(
-                config, run, data, user_out=user_err, stop=stop, resume=bool(args.resume)
+                config, run, data, user_out=user_err, stop=stop, resume=resume
             )
         except UserError as error:  # stderr is trainer.log now: tell the user on the terminal
             print(f"cifar-tui: error: {error}", file=user_err)

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def restore_checkpoint(directory: Path, info: CheckpointInfo, model: Any) -> Non
             optimizer_arrays = [
                 archive[k] for k in sorted(archive.files) if k.startswith("optimizer_")
             ]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise UserError(f"checkpoint {path} is unreadable ({error}); cannot resume") from error
     if len(model.variables) != len(model_arrays):
         raise UserError(
