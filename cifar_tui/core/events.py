@@ -179,16 +179,13 @@ def read_events(path: Path) -> list[dict[str, Any]]:
 class EventTail:
     """Incremental reader: each `poll` returns the events completed since the previous one."""
 
-    def __init__(self, path: Path, fsync: bool = True) -> None:
-        """Open (or create) the events file for appending.
+    def __init__(self, path: Path) -> None:
+        """Follow `path` from its start; it need not exist yet.
 
         Args:
             path: the events.jsonl file.
-            fsync: fsync after every line, so a power cut loses at most the line being written;
-                tests writing fixture runs turn it off (it costs ~1 ms per event).
         """
         self.path = Path(path)
-        self._fsync = fsync
         self._offset = 0
         self._pending = b""  # the last line read so far, still waiting for its newline
         self._identity: tuple[int, int] | None = None
