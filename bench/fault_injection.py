@@ -205,6 +205,7 @@ def segment(number: int, mode: str, command: list[str], run: Path, log: Path,
     tail.poll()  # only this segment's events from here on
     at_launch = position(run)
     stale_lock = read_lock(run / "trainer.lock")
+    litter_at_launch = set(litter(run)) if run.exists() else set()
     with open(log, "ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)  # fmt: skip
@@ -260,7 +261,8 @@ def segment(number: int, mode: str, command: list[str], run: Path, log: Path,
     )
     if holder and holder_alive(holder):
         kill.corrupt.append(f"trainer.lock names a live pid {holder['pid']}")
-    kill.in_flight = litter(run)
+    # New litter only: a trainer killed before its clean-up still shows the previous kill's.
+    kill.in_flight = [name for name in litter(run) if name not in litter_at_launch]
     problems, torn = check_files(run, known_torn)
     if torn:
         known_torn.add(torn)
