@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue RUN (a name or a path) from its "
         "last checkpoint; --epochs may raise its epoch count",
     )
+    train.add_argument(
+        "--worker-dir",
+        type=Path,
+        metavar="DIR",
+        help="--strategy multi-worker, on a worker that is not the chief (TF_CONFIG): where its "
+        "scratch run folder goes (default: a temporary folder, removed after a clean exit)",
+    )
     add_config_arguments(train)
 
     evaluate = verbs.add_parser("evaluate", help="accuracy and loss of a run or model on test data")
@@ -166,9 +173,7 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from cifar_tui.core import tfenv
-    from cifar_tui.core.runs import RunLock, create_run_folder, new_run_name, resolve_run
-    from cifar_tui.core.stopping import StopRequest
+    from cifar_tui.core.runs import resolve_run
 
     models_dir: Path = args.models_dir
     resume = args.resume is not None  # `--resume ""` names no run: an error, not a new run
@@ -181,6 +186,33 @@ def _train(args: argparse.Namespace) -> int:
             not args.name or "/" in args.name or args.name in (".", "..")
         ):
             raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
+    scratch = None
+    if config.strategy == "multi-worker":
+        from cifar_tui.core.cluster import task_from_env
+
+        task = task_from_env()
+        if not task.is_chief:  # trains every step with the chief, writes only to scratch
+            scratch = _worker_scratch(args.worker_dir, task)
+            models_dir = scratch
+            if resume:
+                run = _copy_for_worker(run, scratch)
+    elif args.worker_dir is not None:
+        raise UserError("--worker-dir is only for --strategy multi-worker")
+    code = _train_in(args, models_dir, config, run if resume else None)
+    if scratch is not None and args.worker_dir is None and code == 0:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)  # kept after a failure, for its trainer.log
+    return code
+
+
+def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, run) -> int:  # noqa: ANN001 - RunFolder | None
+    """Lock the run (`run`, or a new one in `models_dir`), then train it."""
+    from cifar_tui.core import tfenv
+    from cifar_tui.core.runs import RunLock, create_run_folder, new_run_name
+    from cifar_tui.core.stopping import StopRequest
+
+    resume = run is not None
     stop = StopRequest()
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
     stop.install((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
@@ -211,6 +243,43 @@ def _train(args: argparse.Namespace) -> int:
             print(f"cifar-tui: error: {error}", file=user_err)
             return error.exit_code
     return outcome.exit_code
+
+
+def _worker_scratch(worker_dir: Path | None, task) -> Path:  # noqa: ANN001 - cluster.Task
+    """The folder a non-chief multi-worker task writes its run folder into."""
+    import tempfile
+
+    label = f"{task.task_type}{task.index}"
+    if worker_dir is None:
+        scratch = Path(tempfile.mkdtemp(prefix=f"cifar-tui-{label}-"))
+    else:
+        scratch = worker_dir / label
+        scratch.mkdir(parents=True, exist_ok=True)
+    print(f"multi-worker {label} of {task.workers}: not the chief; writes to {scratch}", flush=True)
+    return scratch
+
+
+def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
+    """A non-chief resume: copy the chief's config and latest checkpoint, read-only, into scratch.
+
+    Every worker must restore the same checkpoint, so the run folder must be reachable from each
+    worker (a shared file system, or the same path holding a copy).
+    """
+    import shutil
+
+    from cifar_tui.core.checkpoints import read_latest
+    from cifar_tui.core.runs import RunFolder
+
+    copy = RunFolder(scratch / run.name)
+    if copy.path.exists():
+        shutil.rmtree(copy.path)
+    copy.checkpoint_dir.mkdir(parents=True)
+    shutil.copy2(run.config_path, copy.config_path)
+    latest = read_latest(run.checkpoint_dir)
+    if latest is not None:
+        shutil.copy2(run.checkpoint_dir / latest.file, copy.checkpoint_dir / latest.file)
+        shutil.copy2(run.checkpoint_dir / "latest.json", copy.checkpoint_dir / "latest.json")
+    return copy
 
 
 def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFolder

@@ -125,7 +125,12 @@ def _train(
     tfenv.quiet_tensorflow_logs()
     import tensorflow as tf
 
+    # Devices first, then the strategy, before any other TensorFlow op: logical CPUs and memory
+    # growth must be set before the runtime starts, and MultiWorkerMirroredStrategy must be created
+    # before it (it configures the collective ops of this process).
+    _split_logical_cpus(tf)
     gpus = tfenv.enable_gpu_memory_growth(tf)
+    strategy = _make_strategy(tf, config.strategy, gpus)
     import keras
 
     from cifar_tui.core import checkpoints, pipeline
@@ -140,7 +145,6 @@ def _train(
     policy = tfenv.choose_precision(config.mixed_precision, bool(gpus), tfenv.cpu_supports_bf16())
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(config.seed)
-    strategy = _make_strategy(tf, config.strategy, gpus)
 
     x_train, y_train, x_val, y_val = split_validation(data, config.validation_split, config.seed)
     steps = pipeline.steps_per_epoch(len(x_train), config.batch_size)
@@ -184,6 +188,8 @@ def _train(
             whitening = model_lib.whitening_kernel(x_train, normalization)
         model = model_lib.build_model(config, normalization, whitening)
         model_lib.compile_model(model, config, schedule)
+        if config.strategy == "multi-worker":
+            _patch_keras_for_multi_worker(model, strategy, tf)
         if latest:
             checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
         # An uncompiled twin for model.keras: no optimizer or schedule, so plain Keras loads it.
@@ -339,13 +345,82 @@ def _train(
     return TrainingOutcome("finished", 0, result.accuracy)
 
 
+def _split_logical_cpus(tf: Any) -> None:
+    """Split the CPU into CIFAR_TUI_LOGICAL_CPUS logical devices (for mirrored runs without GPUs).
+
+    Must run before the TensorFlow runtime starts; a no-op when the variable is unset.
+    """
+    from cifar_tui.core.cluster import logical_cpus
+
+    count = logical_cpus()
+    if count:
+        cpus = tf.config.list_physical_devices("CPU")
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+
+
 def _make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
-    """The tf.distribute strategy the config names; one device (first GPU, else CPU) by default."""
+    """The tf.distribute strategy the config names; one device (first GPU, else CPU) by default.
+
+    `mirrored` replicates over every local GPU, or over the logical CPUs when there is no GPU
+    (one replica, unless CIFAR_TUI_LOGICAL_CPUS split the CPU). `multi-worker` reads TF_CONFIG.
+    """
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        if gpus:
+            return tf.distribute.MirroredStrategy()
+        cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=cpus)
     if name == "multi-worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+
+
+def _patch_keras_for_multi_worker(model: Any, strategy: Any, tf: Any) -> None:
+    """Work around two Keras 3.15 bugs under MultiWorkerMirroredStrategy with 2+ workers.
+
+    1. `fit` builds the metrics from its first batch via `strategy.reduce("MEAN", (x, y))`, which
+       MultiWorkerMirroredStrategy cannot do (a tuple is no PerReplica: "Attempt to convert a
+       value (PerReplica...) to a Tensor"). Only shapes and dtypes matter there, so `model` builds
+       from this worker's own share of the batch instead, with no collective.
+    2. Each train step averages its scalar logs across workers with `strategy.reduce("MEAN", v,
+       axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for input with 0
+       dimensions"). Reducing with axis=None is the mean across replicas that the one-machine
+       strategies compute. (Process-wide, but a trainer process trains one run.)
+    """
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    original = model._maybe_symbolic_build
+
+    def build(iterator: Any = None, data_batch: Any = None) -> None:
+        if iterator is None:
+            original(iterator=iterator, data_batch=data_batch)
+            return
+        for _, _, batches in iterator:
+            data_batch = next(batches)
+            break
+        local = tf.nest.map_structure(
+            lambda value: strategy.experimental_local_results(value)[0]
+            if isinstance(value, tf.distribute.DistributedValues)
+            else value,
+            data_batch,
+        )
+        with strategy.scope():
+            model._symbolic_build(data_batch=local)
+
+    model._maybe_symbolic_build = build
+
+    reduce_per_replica = keras_trainer.reduce_per_replica
+    if getattr(reduce_per_replica, "cifar_tui_patched", False):
+        return
+
+    def reduce_scalars_across_workers(values: Any, on: Any, reduction: str = "auto") -> Any:
+        if reduction in ("auto", "mean") and keras_trainer._collective_all_reduce_multi_worker(on):
+            return tf.nest.map_structure(lambda value: on.reduce("MEAN", value, axis=None), values)
+        return reduce_per_replica(values, on, reduction)
+
+    reduce_scalars_across_workers.cifar_tui_patched = True  # type: ignore[attr-defined]
+    keras_trainer.reduce_per_replica = reduce_scalars_across_workers
 
 
 def _describe_device(gpus: list[str]) -> str:
