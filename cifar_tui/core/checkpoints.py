@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import zipfile
@@ -103,13 +104,33 @@ def read_latest(directory: Path) -> CheckpointInfo | None:
         return None
     try:
         info = CheckpointInfo(**json.loads(latest.read_text()))
-    except (ValueError, TypeError) as error:
+        _check_info(info)
+    except (OSError, ValueError, TypeError) as error:
         raise UserError(
             f"{latest} is not a valid checkpoint index ({error}); the run cannot resume from it"
         ) from error
     if not (directory / info.file).is_file():
         raise UserError(f"{latest} names {info.file}, which is missing; the run cannot resume")
     return info
+
+
+def _check_info(info: CheckpointInfo) -> None:
+    """ValueError unless `info` names a checkpoint file in its folder (never a path elsewhere:
+    a save deletes the previous file) with plain counts and statistics."""
+    if not (isinstance(info.file, str) and _CHECKPOINT_FILE.fullmatch(info.file)):
+        raise ValueError(f"file {info.file!r} is not a checkpoint file name")
+    for name in ("epoch", "step"):
+        value = getattr(info, name)
+        if type(value) is not int or value < 0:
+            raise ValueError(f"{name} {value!r} is not a count")
+    for name in ("normalization_mean", "normalization_std"):
+        value = getattr(info, name)
+        if not (
+            isinstance(value, list)
+            and len(value) in (1, 3)
+            and all(type(v) in (int, float) and math.isfinite(v) for v in value)
+        ):
+            raise ValueError(f"{name} {value!r} is not 1 or 3 numbers")
 
 
 def restore_checkpoint(directory: Path, info: CheckpointInfo, model: Any) -> None:

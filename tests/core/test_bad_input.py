@@ -638,6 +638,15 @@ RUN_DAMAGE: dict[str, tuple[Callable[[Path], object], list[str], list[str]]] = {
     "resume-latest-wrong-fields": (
         lambda r: (r / "checkpoint" / "latest.json").write_text('{"file": 3}'),
         ["train", "--resume"], ["latest.json"]),
+    "resume-latest-names-a-file-elsewhere": (  # a save would delete "the previous" file
+        lambda r: (r / "checkpoint" / "latest.json").write_text(json.dumps({
+            "file": str(r / "config.toml"), "epoch": 2, "step": 0,
+            "normalization_mean": [1.0], "normalization_std": [1.0]})),
+        ["train", "--resume"], ["latest.json", "not a checkpoint file name"]),
+    "resume-latest-is-a-folder": (
+        lambda r: ((r / "checkpoint" / "latest.json").unlink(),
+                   (r / "checkpoint" / "latest.json").mkdir()),
+        ["train", "--resume"], ["latest.json"]),
     "resume-latest-names-missing-file": (
         lambda r: (r / "checkpoint" / "epoch-0002-step-000000.npz").unlink(),
         ["train", "--resume"], ["epoch-0002-step-000000.npz", "missing"]),
