@@ -3,7 +3,7 @@
     .venv/bin/python bench/app_startup.py --models-dir models [--runs 5] [--size 120x40]
 
 The first frame counts as painted when the terminal has received the runs list's header ("status"
-and "epochs" column titles), i.e. what a user first reads. Prints a table of the runs and the median.
+and "epochs" column titles), what a user first reads. Prints a table of the runs and the median.
 """
 
 from __future__ import annotations

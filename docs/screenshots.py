@@ -1,6 +1,6 @@
 """Write SVG screenshots of every pane of the real app over a runs folder (for the README).
 
-    .venv/bin/python docs/screenshots.py --models-dir /path/to/runs --run NAME --data-dir ../shared/data
+    .venv/bin/python docs/screenshots.py --models-dir DIR --run NAME --data-dir ../shared/data
 
 It drives the app with Textual's Pilot at 120x40 (and the monitor at 80x24 too) and saves the
 screens under docs/; no TensorFlow is imported.
