@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cifar_batch, synthetic_images, write_cifar_archive
+from cifar_archives import cifar_batch, synthetic_images, write_cifar_archive
 from PIL import Image
 from run_fixtures import write_run
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cifar_batch, synthetic_images, write_cifar_archive
+from cifar_archives import cifar_batch, synthetic_images, write_cifar_archive
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

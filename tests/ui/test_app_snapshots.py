@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAILED, FINISHED, RUNNING, settle
 from textual.pilot import Pilot
 from textual.widgets import Input
+from ui_support import FAILED, FINISHED, RUNNING, settle
 
 from cifar_tui.app import CifarApp
 

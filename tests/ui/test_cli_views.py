@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FINISHED
+from ui_support import FINISHED
 
 import cifar_tui.app
 from cifar_tui import cli

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for
 from textual.widgets import Input, Select, Static, Switch
+from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core import launcher

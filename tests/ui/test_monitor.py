@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import FAILED, FINISHED, RUNNING, STOPPED, wait_for
 from run_fixtures import fake_events
 from textual.message import Message
+from ui_support import FAILED, FINISHED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder

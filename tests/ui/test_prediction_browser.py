@@ -15,6 +15,7 @@ from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Footer
+from ui_support import until_screen_stable
 
 from cifar_tui.core.data import CLASS_NAMES, DataError
 from cifar_tui.core.predictions import AUGMENTATION_PREVIEW_FILE
@@ -416,10 +417,7 @@ def after_load(*keys: str) -> Callable[[Pilot], object]:
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
-        # A filter or sort re-lays the grid after a refresh; let that land before the screenshot.
-        await pilot.pause(0.3)
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause()
+        await until_screen_stable(pilot)  # the grid is re-laid over a few frames
 
     return run_before
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import RUNNING, wait_for
 from rich.console import Console
+from ui_support import RUNNING, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core import launcher

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
 from run_fixtures import write_run
+from ui_support import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core import launcher

@@ -1,0 +1,1 @@
+"""The headless verbs behind `cifar-tui VERB`; cli.py parses the command line and dispatches."""

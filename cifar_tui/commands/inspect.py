@@ -1,0 +1,138 @@
+"""The verbs that read runs: evaluate, predict, runs, export, stop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from cifar_tui.commands.train import load_data
+from cifar_tui.core.errors import UserError
+
+
+def _model_path(spec: str, models_dir: Path) -> Path:
+    """A RUN or MODEL argument as the .keras file it means."""
+    from cifar_tui.core.runs import resolve_run
+
+    candidate = Path(spec)
+    if candidate.suffix == ".keras" or candidate.is_file():
+        if not candidate.is_file():
+            raise UserError(f"model file {candidate} not found; give a .keras file or a run name")
+        return candidate
+    run = resolve_run(spec, models_dir)
+    if not run.model_path.is_file():
+        raise UserError(
+            f"run {run.name} has no {run.model_path.name} yet (it saves one at each "
+            "epoch end); wait for the first epoch or resume it"
+        )
+    return run.model_path
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """`cifar-tui evaluate`: accuracy and loss on the test set or an image folder."""
+    from cifar_tui.core import inference
+
+    path = _model_path(args.model, args.models_dir)
+    inference.check_model_file(path)  # before the slow data load
+    if args.images:
+        from cifar_tui.core.images import load_image_folder
+
+        folder = load_image_folder(args.images)
+        images, labels, source = folder.images, folder.labels, str(args.images)
+        if folder.skipped:
+            print(
+                f"skipped {len(folder.skipped)} non-image files in {args.images}", file=sys.stderr
+            )
+    else:
+        data = load_data(getattr(args, "data_dir", None))
+        images, labels, source = data.x_test, data.y_test, str(data.source)
+    model = inference.load_model(path)
+    result = inference.evaluate(model, images, labels)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": str(path),
+                    "data": source,
+                    "images": len(labels),
+                    "accuracy": result.accuracy,
+                    "loss": result.loss,
+                }
+            )
+        )
+    else:
+        print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}")
+        print(f"{len(labels)} images from {source}; model {path}")
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """`cifar-tui predict`: the top-3 labels of each image."""
+    from cifar_tui.core import inference
+    from cifar_tui.core.images import load_image
+
+    path = _model_path(args.model, args.models_dir)
+    images = [load_image(p) for p in args.images]
+    model = inference.load_model(path)
+    rows = inference.top_labels(model, images, k=3)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "image": str(p),
+                        "top": [{"label": label, "probability": prob} for label, prob in top],
+                    }
+                    for p, top in zip(args.images, rows, strict=True)
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for image_path, top in zip(args.images, rows, strict=True):
+            ranked = ", ".join(f"{label} {100 * prob:.1f}%" for label, prob in top)
+            print(f"{image_path}: {ranked}")
+    return 0
+
+
+def runs(args: argparse.Namespace) -> int:
+    """`cifar-tui runs`: the runs of the models folder, as a table or JSON."""
+    from cifar_tui.core.runs import format_runs_table, list_runs, runs_as_json
+
+    runs = list_runs(args.models_dir)
+    if args.json:
+        print(json.dumps(runs_as_json(runs), indent=2))
+    elif not runs:
+        print(f"no runs in {args.models_dir} yet; start one with `cifar-tui train`")
+    else:
+        print(format_runs_table(runs))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """`cifar-tui export`: the recipe's model.json + weights beside the run."""
+    from cifar_tui.core import inference
+    from cifar_tui.core.runs import resolve_run
+
+    run = resolve_run(args.run, args.models_dir)
+    architecture, weights = inference.export_recipe_format(
+        _model_path(str(run.path), args.models_dir), run.path
+    )
+    print(f"wrote {architecture} and {weights}")
+    return 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    """`cifar-tui stop`: SIGINT to the run's live trainer."""
+    from cifar_tui.core.runs import lock_holder_alive, read_lock, resolve_run
+
+    run = resolve_run(args.run, args.models_dir)
+    holder = read_lock(run.lock_path)
+    if not holder or not lock_holder_alive(run.lock_path):
+        raise UserError(f"run {run.name} is not training (no live trainer holds its lock)")
+    os.kill(int(holder["pid"]), signal.SIGINT)
+    print(f"asked pid {holder['pid']} to stop {run.name}; it checkpoints after the current batch")
+    return 0

@@ -1,0 +1,99 @@
+"""tf.distribute for the trainer: logical CPUs, the strategy a config names, multi-worker fixes.
+
+Every function takes the imported `tensorflow` module, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cifar_tui.core import tfenv
+
+
+def split_logical_cpus(tf: Any) -> None:
+    """Split the CPU into CIFAR_TUI_LOGICAL_CPUS logical devices (for mirrored runs without GPUs).
+
+    Must run before the TensorFlow runtime starts; a no-op when the variable is unset.
+    """
+    from cifar_tui.core.cluster import logical_cpus
+
+    count = logical_cpus()
+    if count:
+        cpus = tf.config.list_physical_devices("CPU")
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+
+
+def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
+    """The tf.distribute strategy the config names; one device (first GPU, else CPU) by default.
+
+    `mirrored` replicates over every local GPU, or over the logical CPUs when there is no GPU
+    (one replica, unless CIFAR_TUI_LOGICAL_CPUS split the CPU). `multi-worker` reads TF_CONFIG.
+    """
+    if name == "mirrored":
+        if gpus:
+            return tf.distribute.MirroredStrategy()
+        cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=cpus)
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+
+
+def patch_keras_for_multi_worker(model: Any, strategy: Any, tf: Any) -> None:
+    """Work around two Keras 3.15 bugs under MultiWorkerMirroredStrategy with 2+ workers.
+
+    1. `fit` builds the metrics from its first batch via `strategy.reduce("MEAN", (x, y))`, which
+       MultiWorkerMirroredStrategy cannot do (a tuple is no PerReplica: "Attempt to convert a
+       value (PerReplica...) to a Tensor"). Only shapes and dtypes matter there, so `model` builds
+       from this worker's own share of the batch instead, with no collective.
+    2. Each train step averages its scalar logs across workers with `strategy.reduce("MEAN", v,
+       axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for input with 0
+       dimensions"). Reducing with axis=None is the mean across replicas that the one-machine
+       strategies compute. (Process-wide, but a trainer process trains one run.)
+    """
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    original = model._maybe_symbolic_build
+
+    def build(iterator: Any = None, data_batch: Any = None) -> None:
+        if iterator is None:
+            original(iterator=iterator, data_batch=data_batch)
+            return
+        for _, _, batches in iterator:
+            data_batch = next(batches)
+            break
+        local = tf.nest.map_structure(
+            lambda value: (
+                strategy.experimental_local_results(value)[0]
+                if isinstance(value, tf.distribute.DistributedValues)
+                else value
+            ),
+            data_batch,
+        )
+        with strategy.scope():
+            model._symbolic_build(data_batch=local)
+
+    model._maybe_symbolic_build = build
+
+    reduce_per_replica = keras_trainer.reduce_per_replica
+    if getattr(reduce_per_replica, "cifar_tui_patched", False):
+        return
+
+    def reduce_scalars_across_workers(values: Any, on: Any, reduction: str = "auto") -> Any:
+        if reduction in ("auto", "mean") and keras_trainer._collective_all_reduce_multi_worker(on):
+            return tf.nest.map_structure(lambda value: on.reduce("MEAN", value, axis=None), values)
+        return reduce_per_replica(values, on, reduction)
+
+    reduce_scalars_across_workers.cifar_tui_patched = True  # type: ignore[attr-defined]
+    keras_trainer.reduce_per_replica = reduce_scalars_across_workers
+
+
+def describe_device(gpus: list[str]) -> str:
+    """What trains: "2 GPUs", or the CPU with its core count and bf16 support."""
+    if gpus:
+        return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''}"
+    bf16 = ", AMX/AVX512-BF16" if tfenv.cpu_supports_bf16() else ""
+    return f"CPU ({os.cpu_count()} cores{bf16})"
