@@ -162,7 +162,9 @@ def _finished(run) -> bool:  # noqa: ANN001 - RunFolder
 
 def _check_batch_fits(config: TrainConfig, train_images: int) -> None:
     """At least one full batch per epoch, after the validation hold-out."""
-    usable = train_images - int(round(config.validation_split * train_images))
+    from cifar_tui.core.trainer import held_out_count  # no TensorFlow at import
+
+    usable = train_images - held_out_count(train_images, config.validation_split)
     if usable < config.batch_size:
         raise UserError(
             f"batch_size {config.batch_size} is larger than the {usable} training images "

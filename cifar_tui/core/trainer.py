@@ -53,6 +53,11 @@ class TrainingOutcome:
     test_accuracy: float | None = None
 
 
+def held_out_count(train_images: int, fraction: float) -> int:
+    """Training images set aside for validation (0 when the test set validates)."""
+    return max(1, int(round(fraction * train_images))) if fraction > 0 else 0
+
+
 def split_validation(
     data: Cifar10, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +65,7 @@ def split_validation(
     if fraction <= 0:
         return data.x_train, data.y_train, data.x_test, data.y_test
     order = np.random.default_rng(seed).permutation(len(data.x_train))
-    held = max(1, int(round(fraction * len(order))))
+    held = held_out_count(len(order), fraction)
     val_index, train_index = np.sort(order[:held]), np.sort(order[held:])
     return (
         data.x_train[train_index],
