@@ -130,10 +130,16 @@ def _flag_cases() -> list[pytest.param]:
         pytest.param(["--learning-rate=nan"], "learning_rate", id="learning_rate-nan"),
         pytest.param(["--epochs="], "epochs", id="epochs-empty"),
         pytest.param(["--dropout=0.1,0.2"], "dropout", id="dropout-two-values"),
-        pytest.param(["--lr-schedule=step", "--lr-step-epochs=100,75", "--lr-step-values=0.1,0.2"],
-                     "lr_step_epochs", id="lr_step_epochs-decreasing"),  # fmt: skip
-        pytest.param(["--lr-schedule=step", "--lr-step-epochs=10", "--lr-step-values=0.1,0.2"],
-                     "lr_step_values", id="lr_step_values-count"),  # fmt: skip
+        pytest.param(
+            ["--lr-schedule=step", "--lr-step-epochs=100,75", "--lr-step-values=0.1,0.2"],
+            "lr_step_epochs",
+            id="lr_step_epochs-decreasing",
+        ),  # fmt: skip
+        pytest.param(
+            ["--lr-schedule=step", "--lr-step-epochs=10", "--lr-step-values=0.1,0.2"],
+            "lr_step_values",
+            id="lr_step_values-count",
+        ),  # fmt: skip
         pytest.param(["--epochs"], "--epochs", id="epochs-missing-value"),
         pytest.param(["--no-such-flag=1"], "--no-such-flag", id="unknown-flag"),
     ]
@@ -333,7 +339,8 @@ DATA_CASES: dict[str, Callable[[Path], tuple[Path, str]]] = {
     "archive-gzip-of-text": _spoiled_archive(lambda data: gzip.compress(b"not a tar" * 100)),
     "archive-is-a-zip": _zip_archive,
     "archive-without-batches": lambda d: (
-        _tar(d / "cifar-10-python.tar.gz", {"README": b"hello"}), "cifar-10-python.tar.gz"
+        _tar(d / "cifar-10-python.tar.gz", {"README": b"hello"}),
+        "cifar-10-python.tar.gz",
     ),
     "data-dir-is-text": _text_file,
     "data-dir-empty-folder": _empty_folder,
@@ -711,7 +718,7 @@ def test_runs_lists_runs_with_garbage_files_and_torn_events(cli: Cli, models: Pa
         events.write(b'{"type": "epoch_ended", "epoch": 4, "val_acc')  # torn by the kill
     garbage = write_run(models, "garbage", "finished", epochs_done=2, epochs_total=2)
     garbage.config_path.write_bytes(b"\xff\xfe not toml")
-    garbage.events_path.write_bytes(b"\x00garbage\n[1, 2]\n{\"no\": \"type\"}\n{torn")
+    garbage.events_path.write_bytes(b'\x00garbage\n[1, 2]\n{"no": "type"}\n{torn')
     garbage.predictions_path.write_bytes(b"not an npz")
     garbage.lock_path.write_text("{")
     (models / "empty-events").mkdir()

@@ -111,8 +111,11 @@ def _run_workers(*args: str | Path) -> list[str]:
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "cifar_tui", "train", *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=_env(TF_CONFIG=_tf_config(ports, index)), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_env(TF_CONFIG=_tf_config(ports, index)),
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
         for index in (0, 1)
     ]

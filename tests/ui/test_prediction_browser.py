@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions, write_run
 from textual.app import App, ComposeResult
+from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.widgets import Footer
 from ui_support import until_screen_stable
@@ -23,7 +24,7 @@ from cifar_tui.core.runs import EventWriter, RunFolder
 from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.widgets.confusion_view import ConfusionView
 from cifar_tui.ui.widgets.pixel_image import PixelImage
-from cifar_tui.ui.widgets.prediction_browser import ImageLoader, PredictionBrowser
+from cifar_tui.ui.widgets.prediction_browser import ImageLoader, PageGrid, PredictionBrowser
 
 RUN_NAME = "2026-11-25_1915_recipe-2018"
 CLASS_COLOURS = np.array(
@@ -135,6 +136,30 @@ async def test_grid_shows_images_with_captions(finished_run: tuple[RunFolder, Pa
         assert true in first.caption and first.correct == (true == predicted)
         detail = app.query_one("#browser-detail-image", PixelImage)
         assert detail.caption == first.caption
+
+
+async def test_shrink_then_grow_in_one_frame_keeps_every_cell(
+    finished_run: tuple[RunFolder, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell removed by one layout is gone only a frame later; the next layout must not count it.
+
+    (Seen on a loaded CI machine: the grid was laid out narrow, then wide, within one frame, and
+    the page showed one image where two fit.)
+    """
+    app = BrowserApp(*finished_run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await loaded(pilot)
+        await until_screen_stable(pilot)
+        assert browser.page_size == 2
+        grid_size = [Size(39, 21)]
+        monkeypatch.setattr(PageGrid, "content_size", property(lambda grid: grid_size[0]))
+        browser._layout_grid()  # one column: one cell removed (later)
+        grid_size[0] = Size(79, 21)
+        browser._layout_grid()  # two columns again, before the removal has landed
+        monkeypatch.undo()
+        await until_screen_stable(pilot)
+        assert len(app.query("#browser-grid PixelImage")) == 2
+        assert len(shown_cells(browser)) == 2
 
 
 async def test_navigation_moves_the_selection(finished_run: tuple[RunFolder, Path]) -> None:

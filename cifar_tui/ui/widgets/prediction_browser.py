@@ -216,6 +216,8 @@ class PredictionBrowser(Widget, can_focus=True):
         self._columns = 1
         self._rows = 1
         self._detail_scale = 1
+        self._cells: list[PixelImage] = []
+        """The grid's cells in page order (mounted, or being mounted)."""
         self._shown_in: dict[PixelImage, int] = {}
         """Which test image each cell shows; cleared whenever predictions or images change."""
 
@@ -282,14 +284,19 @@ class PredictionBrowser(Widget, can_focus=True):
         grid.styles.grid_columns = str(cell_width)
         grid.styles.grid_rows = str(cell_height)
         self._columns, self._rows = columns, rows
-        cells = list(grid.query_children(PixelImage))
+        # Our own list, not the grid's children: a removal completes a frame later, so cells
+        # still being removed would be counted (and a cell kept that is about to vanish).
         wanted = columns * rows
-        if len(cells) < wanted:
-            grid.mount_all([PixelImage(None) for _ in range(wanted - len(cells))])
-        elif len(cells) > wanted:
-            for cell in cells[wanted:]:
+        if len(self._cells) < wanted:
+            added = [PixelImage(None) for _ in range(wanted - len(self._cells))]
+            self._cells.extend(added)
+            grid.mount_all(added)
+        elif len(self._cells) > wanted:
+            dropped = self._cells[wanted:]
+            del self._cells[wanted:]
+            for cell in dropped:
                 self._shown_in.pop(cell, None)
-            grid.remove_children(cells[wanted:])
+            grid.remove_children(dropped)
         self.call_after_refresh(self._fill)
 
     @property
@@ -494,7 +501,7 @@ class PredictionBrowser(Widget, can_focus=True):
         notice = self.query_one("#browser-notice", Static)
         notice.update(self._notice_text())
         notice.set_class(bool(self._notice_text()), "-shown")
-        cells = list(self.query_one(PageGrid).query_children(PixelImage))
+        cells = self._cells
         predictions = self._predictions
         page_size = max(1, self.page_size)
         start = self._cursor - self._cursor % page_size
