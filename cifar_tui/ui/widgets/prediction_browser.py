@@ -1,8 +1,12 @@
-"""PredictionBrowser: a run's test predictions as an image grid, a confusion matrix, and more."""
+"""PredictionBrowser: a run's test predictions as an image grid, a confusion matrix, and more.
+
+The widget composes the views, reads the run in a worker, handles the keys and reloads. Its parts:
+reading and filtering predictions in cifar_tui.core.predictions, the grid's geometry in
+browser_layout, the grid of cells in browser_grid, the status line and class list in browser_text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -28,7 +32,6 @@ from cifar_tui.core.predictions import (
     TestImages,
     align_test_images,
     cycle_class,
-    describe_view,
     file_key,
     next_sort,
     read_run_data,
@@ -36,30 +39,14 @@ from cifar_tui.core.predictions import (
 )
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
+from cifar_tui.ui.widgets.browser_grid import PageGrid
+from cifar_tui.ui.widgets.browser_layout import cell_size, detail_scale, grid_width_beside_detail
+from cifar_tui.ui.widgets.browser_text import detail_text, status_text
 from cifar_tui.ui.widgets.confusion_view import ConfusionView
 from cifar_tui.ui.widgets.pixel_image import PixelImage
 
-IMAGE_CELL = (32, 17)
-"""Columns and lines of a grid cell with an image: 32x16 half blocks and the caption."""
-LABEL_CELL = (30, 1)
-"""A cell without an image: "▶ ✗ automobile→automobile 100%" is 30 columns."""
-DETAIL_WIDTH = {1: 35, 2: 67}
-"""Narrowest detail column for the image at scale 1 or 2: the image, padding and left border."""
-ZOOM_INFO_WIDTH = 28
-"""Columns the class list needs beside the zoomed image."""
-TOP_CLASSES = 5
-"""Classes listed, most probable first, under the selected image."""
-
-
-class PageGrid(Grid):
-    """The image grid; tells the browser its new size, so the browser can fit a page of cells."""
-
-    def __init__(self, on_resized: Callable[[], None], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._on_resized = on_resized
-
-    def on_resize(self, event: Resize) -> None:
-        self._on_resized()
+__all__ = ["ImageLoader", "PageGrid", "PredictionBrowser"]
+"""ImageLoader and PageGrid are re-exported: tests import them from here."""
 
 
 class PredictionBrowser(Widget, can_focus=True):
@@ -215,9 +202,6 @@ class PredictionBrowser(Widget, can_focus=True):
         self._cursor = 0
         self._columns = 1
         self._rows = 1
-        self._detail_scale = 1
-        self._cells: list[PixelImage] = []
-        """The grid's cells in page order (mounted, or being mounted)."""
         self._shown_in: dict[PixelImage, int] = {}
         """Which test image each cell shows; cleared whenever predictions or images change."""
 
@@ -254,49 +238,22 @@ class PredictionBrowser(Widget, can_focus=True):
         width, height = self.size
         switcher = self.query_one(ContentSwitcher)
         body_height = switcher.size.height or max(1, height - 2)
-        grid = self.query_one(PageGrid)
-        if self.zoomed:
-            fits_double = width >= 2 * IMAGE_CELL[0] + 4 + ZOOM_INFO_WIDTH and body_height >= 33
-            self._detail_scale = 2 if fits_double else 1
-        else:
-            fits_double = width >= DETAIL_WIDTH[2] + 2 * (IMAGE_CELL[0] + 1) and body_height >= 34
-            self._detail_scale = 2 if fits_double else 1
-            detail_shown = width >= 100
-            self.set_class(not detail_shown, "-detail-hidden")
-            if detail_shown:
-                cell_width = (IMAGE_CELL if self._images is not None else LABEL_CELL)[0]
-                columns = max(1, (width - DETAIL_WIDTH[self._detail_scale]) // (cell_width + 1))
-                grid.styles.width = columns * (cell_width + 1)  # + left padding - last gutter
-            else:
-                grid.styles.width = "1fr"
-        self.query_one("#browser-detail-image", PixelImage).scale = self._detail_scale
+        scale = detail_scale(width, body_height, zoomed=self.zoomed)
+        if not self.zoomed:  # zoomed, the grid is hidden; unzooming lays this out again
+            cell_width = cell_size(self.has_images)[0]
+            grid_width = grid_width_beside_detail(width, scale, cell_width)
+            self.set_class(grid_width is None, "-detail-hidden")
+            self.query_one(PageGrid).styles.width = "1fr" if grid_width is None else grid_width
+        self.query_one("#browser-detail-image", PixelImage).scale = scale
 
     def _layout_grid(self) -> None:
         """Fit as many cells as the grid holds; rebuild them when that number changes."""
-        grid = self.query_one(PageGrid)
-        width, height = grid.content_size
-        if not width or not height:
+        fit = self.query_one(PageGrid).fit(cell_size(self.has_images))
+        if fit is None:
             return
-        cell_width, cell_height = IMAGE_CELL if self._images is not None else LABEL_CELL
-        columns = max(1, (width + 1) // (cell_width + 1))
-        rows = max(1, height // cell_height)
-        grid.styles.grid_size_columns = columns
-        grid.styles.grid_columns = str(cell_width)
-        grid.styles.grid_rows = str(cell_height)
-        self._columns, self._rows = columns, rows
-        # Our own list, not the grid's children: a removal completes a frame later, so cells
-        # still being removed would be counted (and a cell kept that is about to vanish).
-        wanted = columns * rows
-        if len(self._cells) < wanted:
-            added = [PixelImage(None) for _ in range(wanted - len(self._cells))]
-            self._cells.extend(added)
-            grid.mount_all(added)
-        elif len(self._cells) > wanted:
-            dropped = self._cells[wanted:]
-            del self._cells[wanted:]
-            for cell in dropped:
-                self._shown_in.pop(cell, None)
-            grid.remove_children(dropped)
+        self._columns, self._rows = fit.columns, fit.rows
+        for cell in fit.removed:
+            self._shown_in.pop(cell, None)
         self.call_after_refresh(self._fill)
 
     @property
@@ -472,26 +429,16 @@ class PredictionBrowser(Widget, can_focus=True):
         return self._predictions_note or self._images_note or ""
 
     def _status_text(self) -> Text:
-        if self._run is None:
-            return Text("no run selected")
-        text = Text(self._run.name, style="bold")
-        predictions = self._predictions
-        if predictions is None:
-            text.append(" · " + ("loading…" if self._loading else "no predictions yet"))
-            return text
-        if predictions.epoch is not None:
-            text.append(f" · epoch {predictions.epoch}")
-        text.append(f" · test accuracy {100 * predictions.accuracy:.1f}%")
-        if self.mode == "grid":
-            text.append(f" · {self.shown_count} of {len(predictions)} shown")
-            text.append(f" ({describe_view(self.view, self._class_names)})")
-            if self.shown_count:
-                text.append(f" · {self._cursor + 1}/{self.shown_count}")
-        elif self.mode == "confusion":
-            text.append(f" · confusion matrix of {len(predictions)} test images")
-        else:
-            text.append(" · augmentation preview")
-        return text
+        return status_text(
+            None if self._run is None else self._run.name,
+            self._predictions,
+            loading=self._loading,
+            mode=self.mode,
+            view=self.view,
+            shown_count=self.shown_count,
+            cursor=self._cursor,
+            class_names=self._class_names,
+        )
 
     def _fill(self) -> None:
         """Put the current page into the grid cells and the selection into the detail column."""
@@ -501,7 +448,7 @@ class PredictionBrowser(Widget, can_focus=True):
         notice = self.query_one("#browser-notice", Static)
         notice.update(self._notice_text())
         notice.set_class(bool(self._notice_text()), "-shown")
-        cells = self._cells
+        cells = self.query_one(PageGrid).cells
         predictions = self._predictions
         page_size = max(1, self.page_size)
         start = self._cursor - self._cursor % page_size
@@ -523,7 +470,7 @@ class PredictionBrowser(Widget, can_focus=True):
             info.update("")
             return
         self._show(detail, selected)
-        info.update(self._detail_text(selected))
+        info.update(detail_text(predictions, selected, self._class_names, info.content_size.width))
 
     def _show(self, cell: PixelImage, index: int) -> None:
         """Put test image `index` into `cell`, unless it is there already (saves a redraw)."""
@@ -536,32 +483,6 @@ class PredictionBrowser(Widget, can_focus=True):
         confidence = float(self._predictions.confidence[index])
         image = None if self._images is None else self._images[index]
         cell.set_image(image, true, predicted, confidence)
-
-    def _detail_text(self, index: int) -> Text:
-        assert self._predictions is not None
-        probabilities = self._predictions.probabilities[index]
-        label = int(self._predictions.labels[index])
-        text = Text()
-        text.append(f"test image #{index}\n", style="bold")
-        # The bars take what the column has left after "*automobile " and " 100%".
-        bar_width = max(6, min(24, self.query_one("#browser-detail-info").content_size.width - 17))
-        ranked = [int(klass) for klass in np.argsort(-probabilities, kind="stable")]
-        shown = ranked[:TOP_CLASSES]
-        if label not in shown:
-            shown.append(label)  # how sure it was of the right answer matters most when wrong
-        for line, klass in enumerate(shown):
-            if line:
-                text.append("\n")
-            rank = ranked.index(klass)
-            share = float(probabilities[klass])
-            filled = round(share * bar_width)
-            mark = "*" if klass == label else " "
-            name = f"{mark}{self._class_names[klass][:10]:<10} "
-            text.append(name, style="bold" if rank >= TOP_CLASSES else "")
-            text.append("█" * filled + "░" * (bar_width - filled), style="dim" if rank else "")
-            text.append(f" {100 * share:3.0f}%")
-        text.append("\n* true class", style="dim")
-        return text
 
     # --- actions ------------------------------------------------------------------------------
 
