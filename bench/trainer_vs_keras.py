@@ -6,19 +6,33 @@ no callbacks, no events, no per-epoch evaluation or checkpoint. Each side trains
 process, alternating A B A B ... so both see the same machine; epoch 1 (tracing) is dropped and
 the rest of the epochs' *training* images/s are averaged.
 
+A third side (`--with-app`) runs `cifar-tui train` again with the app attached: `cifar-tui watch
+RUN` in a real pseudo-terminal at 120x40, its output read and thrown away as a terminal would,
+for the whole run. Each round gives one ratio per side (its mean over the bare side's mean of
+that round); the table reports the median and the range over the rounds, since a 2-core machine
+drifts by more than the gap being measured.
+
     .venv/bin/python bench/trainer_vs_keras.py --data-dir ../shared/data [--preset recipe-2018]
-        [--train-size 8192] [--epochs 3] [--rounds 2]
+        [--train-size 8192] [--epochs 3] [--rounds 3] [--with-app]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import pty
+import select
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import textwrap
+import threading
+import time
+from fcntl import ioctl
 from pathlib import Path
 
 # The bare side: what a user would write directly against Keras with our model and pipeline.
@@ -63,20 +77,55 @@ def plain_keras(preset: str, data_dir: str, epochs: int, train_size: int) -> lis
 
 
 def cifar_tui(
-    preset: str, data_dir: str, epochs: int, train_size: int, models: Path
-) -> list[float]:
+    preset: str, data_dir: str, epochs: int, train_size: int, models: Path, with_app: bool = False
+) -> list[tuple[float, float]]:
     name = f"bench-{len(list(models.iterdir()))}"
-    subprocess.run(
+    trainer = subprocess.Popen(
         [sys.executable, "-m", "cifar_tui", "train", "--preset", preset, "--epochs", str(epochs),
          "--train-size", str(train_size), "--data-dir", data_dir, "--models-dir", str(models),
          "--name", name],
-        check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
+    if with_app:
+        watch_in_pty(models, name, trainer)
+    if trainer.wait() != 0:
+        raise RuntimeError(f"cifar-tui train exited with {trainer.returncode}")
     lines = (models / name / "events.jsonl").read_text().splitlines()
     epochs_ended = [e for e in map(json.loads, lines) if e["type"] == "epoch_ended"][1:]
     # Training images/s, and the same over the whole epoch incl. evaluation and checkpoint.
     return [(e["images_per_second"], e["images_per_second"] * e["train_seconds"] / e["seconds"])
             for e in epochs_ended]  # fmt: skip
+
+
+def watch_in_pty(models: Path, name: str, trainer: subprocess.Popen) -> None:
+    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits."""
+    while not (models / name / "events.jsonl").exists() and trainer.poll() is None:
+        time.sleep(0.1)
+    argv = [sys.executable, "-m", "cifar_tui", "watch", name, "--models-dir", str(models)]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(argv[0], argv)
+    ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+
+    def drain() -> None:  # a terminal reads everything the app writes
+        while True:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    if not os.read(fd, 65536):
+                        return
+                except OSError:
+                    return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        trainer.wait()
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        reader.join(timeout=1)
+        os.close(fd)
 
 
 def main() -> None:
@@ -85,25 +134,40 @@ def main() -> None:
     parser.add_argument("--preset", default="recipe-2018")
     parser.add_argument("--train-size", type=int, default=8192)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--with-app", action="store_true", help="also train with the app watching")
     args = parser.parse_args()
-    keras_rates: list[float] = []
-    tui_rates: list[tuple[float, float]] = []
+    sides = ["plain Keras `model.fit`", "`cifar-tui train`"]
+    if args.with_app:
+        sides.append("`cifar-tui train`, app attached (120x40 pty)")
+    rates: dict[str, list[list[float]]] = {side: [] for side in sides}
+    whole: list[float] = []
     with tempfile.TemporaryDirectory() as models:
-        for _ in range(args.rounds):
-            keras_rates += plain_keras(args.preset, args.data_dir, args.epochs, args.train_size)
-            tui_rates += cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
-                                   Path(models))  # fmt: skip
-    bare = statistics.mean(keras_rates)
-    ours = statistics.mean(rate for rate, _ in tui_rates)
-    whole = statistics.mean(rate for _, rate in tui_rates)
-    print(f"| side ({args.preset}, {args.train_size} images, epochs 2-{args.epochs}, "
-          f"{args.rounds} rounds) | train img/s | epochs measured |")  # fmt: skip
-    print("|---|---|---|")
-    print(f"| plain Keras `model.fit` | {bare:.0f} | {len(keras_rates)} |")
-    print(f"| `cifar-tui train` | {ours:.0f} | {len(tui_rates)} |")
-    print(f"| ratio cifar-tui / Keras (training) | {ours / bare:.3f} | |")
-    print(f"| `cifar-tui train`, whole epoch incl. evaluation + checkpoint | {whole:.0f} | |")
+        for _ in range(args.rounds):  # A B C A B C ...: each round sees the same machine
+            rates[sides[0]].append(
+                plain_keras(args.preset, args.data_dir, args.epochs, args.train_size)
+            )
+            for side in sides[1:]:
+                measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
+                                     Path(models), with_app="app" in side)  # fmt: skip
+                rates[side].append([rate for rate, _ in measured])
+                if "app" not in side:
+                    whole += [rate for _, rate in measured]
+    bare_means = [statistics.mean(round_rates) for round_rates in rates[sides[0]]]
+    print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds "
+          "(training images/s; ratio = side / plain Keras in the same round)\n")  # fmt: skip
+    print("| side | train img/s (mean) | per round | ratio: median | ratio: range |")
+    print("|---|---|---|---|---|")
+    for side in sides:
+        means = [statistics.mean(round_rates) for round_rates in rates[side]]
+        ratios = [mean / bare for mean, bare in zip(means, bare_means, strict=True)]
+        print(f"| {side} | {statistics.mean(means):.0f} | "
+              f"{', '.join(f'{mean:.0f}' for mean in means)} | {statistics.median(ratios):.3f} | "
+              f"{min(ratios):.3f}-{max(ratios):.3f} |")  # fmt: skip
+    print(
+        f"\n`cifar-tui train` over the whole epoch incl. evaluation + checkpoint: "
+        f"{statistics.mean(whole):.0f} img/s"
+    )
 
 
 if __name__ == "__main__":
