@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from run_fixtures import fake_events
 from textual.message import Message
 from ui_support import FAILED, FINISHED, RUNNING, STOPPED, wait_for
@@ -145,3 +146,30 @@ def test_progress_helpers() -> None:
     assert value_ticks([0.000999881, 0.000999991], count=2)[1] == ["0.0009999", "0.0010000"]
     assert value_ticks([2.0, 2.0]) == ([2.0], ["2"])
     assert epoch_ticks([]) == []
+
+
+@pytest.mark.parametrize(
+    ("batches", "epochs_ended", "eta", "rough"),
+    [
+        # No epoch finished yet: the step rate between the epoch's first and latest batch
+        # events (their own times) gives the epoch time: 100 steps at 0.5 s, 3 epochs.
+        ([(1000.0, 10), (1005.0, 20)], [], (3 - 0.2) * 50.0, True),
+        ([(1000.0, 10)], [], None, False),  # one point: no rate yet
+        ([(1000.0, 10), (1000.0, 20)], [], None, False),  # no time passed: no rate
+        # Once an epoch has ended, its measured time (incl. evaluation) wins.
+        ([(2000.0, 50)], [60.0], (3 - 1 - 0.5) * 60.0, False),
+    ],
+)
+def test_eta_before_and_after_the_first_epoch(
+    batches: list[tuple[float, int]], epochs_ended: list[float], eta: float | None, rough: bool
+) -> None:
+    panel = ProgressPanel()
+    panel.active = True
+    panel.started({"epochs": 3, "steps_per_epoch": 100})
+    for seconds in epochs_ended:
+        panel.epoch_ended({"epoch": len(panel.epoch_seconds) + 1, "epochs": 3, "seconds": seconds})
+    epoch = len(epochs_ended) + 1
+    for when, step in batches:
+        panel.batch({"epoch": epoch, "step": step, "steps": 100, "time": when})
+    assert panel.eta_seconds() == (pytest.approx(eta) if eta is not None else None)
+    assert panel.eta_is_rough == rough

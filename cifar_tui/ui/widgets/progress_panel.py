@@ -52,6 +52,8 @@ class ProgressPanel(Widget):
         self.steps: int | None = None
         self.images_per_second: float | None = None
         self.epoch_seconds: list[float] = []
+        self._epoch_batches: list[tuple[float, int]] = []
+        """(event time, step) of the first and the latest batch event of the epoch in progress."""
         self.active = False
         """Whether a trainer is running; the ETA shows only then."""
         self.refresh()
@@ -66,8 +68,15 @@ class ProgressPanel(Widget):
 
     def batch(self, event: dict[str, Any]) -> None:
         """A batch event: where the epoch in progress stands."""
-        self.epoch = _int(event.get("epoch")) or self.epoch
+        epoch = _int(event.get("epoch")) or self.epoch
+        if epoch != self.epoch:
+            self._epoch_batches = []
+        self.epoch = epoch
         self.step = _int(event.get("step")) or 0
+        when = event.get("time")
+        if isinstance(when, int | float) and not isinstance(when, bool):
+            # The events' own times, not arrival: a reopened app replays a whole epoch at once.
+            self._epoch_batches = [*self._epoch_batches[:1], (float(when), self.step)]
         self.steps = _int(event.get("steps")) or self.steps
         speed = event.get("images_per_second")
         if isinstance(speed, int | float):
@@ -93,12 +102,34 @@ class ProgressPanel(Widget):
         self.refresh()
 
     def eta_seconds(self) -> float | None:
-        """Seconds left: remaining epochs times the mean epoch time (None if unknown)."""
-        if not self.active or not self.epoch_seconds or self.epochs_total is None:
+        """Seconds left: remaining epochs times the mean epoch time (None if unknown).
+
+        Before the first epoch ends, the epoch time is estimated from the step rate seen so far
+        (`eta_is_rough`): it leaves out the per-epoch evaluation, so it runs a little short.
+        """
+        if not self.active or self.epochs_total is None:
             return None
-        mean = sum(self.epoch_seconds[-5:]) / len(self.epoch_seconds[-5:])
         current = self.step / self.steps if self.steps and self.epoch else 0.0
-        return max(self.epochs_total - self.epochs_done - current, 0.0) * mean
+        remaining = max(self.epochs_total - self.epochs_done - current, 0.0)
+        if self.epoch_seconds:
+            return remaining * sum(self.epoch_seconds[-5:]) / len(self.epoch_seconds[-5:])
+        step_seconds = self._step_seconds()
+        if step_seconds is None or not self.steps:
+            return None
+        return remaining * step_seconds * self.steps
+
+    @property
+    def eta_is_rough(self) -> bool:
+        """The ETA comes from the step rate of an unfinished first epoch."""
+        return not self.epoch_seconds and self.eta_seconds() is not None
+
+    def _step_seconds(self) -> float | None:
+        if len(self._epoch_batches) < 2:
+            return None
+        (first_time, first_step), (last_time, last_step) = self._epoch_batches
+        if last_step <= first_step or last_time <= first_time:
+            return None
+        return (last_time - first_time) / (last_step - first_step)
 
     def render(self) -> Table:
         total = self.epochs_total
@@ -117,7 +148,8 @@ class ProgressPanel(Widget):
         table.add_row(
             Text(f"Epoch {epoch_label:>6}"),
             Text(bar(epoch_fraction, width), style="bold"),
-            Text(f"{100 * epoch_fraction:3.0f}%  ETA {format_duration(eta)}"),
+            Text(f"{100 * epoch_fraction:3.0f}%  ETA {'~' if self.eta_is_rough else ''}"
+                 f"{format_duration(eta)}"),  # fmt: skip
         )
         table.add_row(
             Text(f"Step {step_label:>7}"),
