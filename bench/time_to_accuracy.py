@@ -1,0 +1,136 @@
+"""Epochs and wall-clock time to 85% and 90% test accuracy, with the curves, from real run folders.
+
+Reads the `epoch_ended` events of each run (trained with `cifar-tui train` on the real archive)
+and prints a table plus a plotext chart of test accuracy against minutes of training.
+
+Time is the sum of the epochs' own `seconds` (training + per-epoch evaluation + checkpoint), i.e.
+the wall clock of the trainer without its start-up. A run that was paused (SIGSTOP) while other
+benchmarks used the machine can name the pauses (`--pauses RUN=START:END,...`, unix seconds); an
+epoch that overlaps a pause counts as the median of the epochs that did not.
+
+    .venv/bin/python bench/time_to_accuracy.py /work/runs/fast-full-1 /work/runs/recipe-full \\
+        [--pauses recipe-full=1795646761:1795647494,...] [--targets 0.85,0.90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotext as plt
+
+
+@dataclass
+class Epoch:
+    number: int
+    test_accuracy: float
+    seconds: float
+    ended: float  # unix time of the epoch_ended event
+
+
+def read_epochs(run: Path) -> tuple[str, list[Epoch]]:
+    """The run's preset and its completed epochs (a torn last line is skipped)."""
+    preset, epochs = "?", []
+    for line in (run / "events.jsonl").read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("type") == "run_started":
+            preset = event.get("config", {}).get("preset") or preset
+        elif event.get("type") == "epoch_ended" and not event.get("partial"):
+            epochs.append(
+                Epoch(event["epoch"], event["test_accuracy"], event["seconds"], event["time"])
+            )
+    return preset, epochs
+
+
+def paused_epochs(epochs: list[Epoch], pauses: list[tuple[float, float]]) -> set[int]:
+    """Epochs whose span [ended - seconds, ended] overlaps a pause."""
+    return {
+        epoch.number
+        for epoch in epochs
+        for start, end in pauses
+        if epoch.ended - epoch.seconds < end and start < epoch.ended
+    }
+
+
+def elapsed_minutes(epochs: list[Epoch], paused: set[int]) -> list[float]:
+    """Minutes of training at the end of each epoch, paused epochs counted as the median one."""
+    clean = [epoch.seconds for epoch in epochs[1:] if epoch.number not in paused]
+    typical = statistics.median(clean) if clean else None
+    total, minutes = 0.0, []
+    for epoch in epochs:
+        seconds = epoch.seconds
+        if epoch.number in paused and typical is not None:
+            seconds = typical
+        total += seconds
+        minutes.append(total / 60)
+    return minutes
+
+
+def first_reaching(
+    epochs: list[Epoch], minutes: list[float], target: float
+) -> tuple[int, float] | None:
+    """(epoch, minutes) of the first epoch whose test accuracy is at least `target`."""
+    for epoch, minute in zip(epochs, minutes, strict=True):
+        if epoch.test_accuracy >= target:
+            return epoch.number, minute
+    return None
+
+
+def parse_pauses(text: str | None) -> dict[str, list[tuple[float, float]]]:
+    pauses: dict[str, list[tuple[float, float]]] = {}
+    for item in (text or "").split(","):
+        if item:
+            name, span = item.split("=")
+            start, end = span.split(":")
+            pauses.setdefault(name, []).append((float(start), float(end)))
+    return pauses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--pauses", help="RUN=START:END,... (unix seconds) when a run was paused")
+    parser.add_argument("--targets", default="0.85,0.90")
+    args = parser.parse_args()
+    targets = [float(target) for target in args.targets.split(",")]
+    pauses = parse_pauses(args.pauses)
+    heads = " | ".join(f"{100 * target:.0f}%: epoch, minutes" for target in targets)
+    print(f"| run | preset | epochs | best test accuracy | {heads} | median s/epoch |")
+    print("|---|---|---|---|" + "---|" * (len(targets) + 1))
+    plt.clear_figure()
+    plt.plotsize(100, 25)
+    plt.theme("clear")
+    for run in args.runs:
+        preset, epochs = read_epochs(run)
+        if not epochs:
+            print(f"| {run.name} | {preset} | 0 | - |" + " - |" * (len(targets) + 1))
+            continue
+        paused = paused_epochs(epochs, pauses.get(run.name, []))
+        minutes = elapsed_minutes(epochs, paused)
+        cells = []
+        for target in targets:
+            reached = first_reaching(epochs, minutes, target)
+            cells.append(f"{reached[0]}, {reached[1]:.1f}" if reached else "not reached")
+        best = max(epoch.test_accuracy for epoch in epochs)
+        clean = [e.seconds for e in epochs[1:] if e.number not in paused] or [epochs[0].seconds]
+        print(f"| {run.name} | {preset} | {len(epochs)} | {100 * best:.2f}% | "
+              f"{' | '.join(cells)} | {statistics.median(clean):.0f} |")  # fmt: skip
+        plt.plot(minutes, [100 * e.test_accuracy for e in epochs], label=f"{run.name} ({preset})",
+                 marker="braille")  # fmt: skip
+    for target in targets:
+        plt.hline(100 * target)
+    plt.title("test accuracy (%) against minutes of training")
+    plt.xlabel("minutes")
+    print("\n```")
+    print(plt.uncolorize(plt.build()))
+    print("```")
+
+
+if __name__ == "__main__":
+    main()

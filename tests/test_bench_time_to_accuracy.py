@@ -1,0 +1,77 @@
+"""bench/time_to_accuracy.py: epochs and minutes to a target, with paused epochs discounted."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "bench" / "time_to_accuracy.py"
+_SPEC = importlib.util.spec_from_file_location("bench_time_to_accuracy", _PATH)
+assert _SPEC is not None and _SPEC.loader is not None
+bench = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = bench  # dataclasses look their module up while the class is built
+_SPEC.loader.exec_module(bench)
+
+Epoch = bench.Epoch
+
+
+def _epochs(*rows: tuple[float, float]) -> list:
+    """Epochs 1..n from (test accuracy, seconds), back to back from time 1000."""
+    epochs, now = [], 1000.0
+    for number, (accuracy, seconds) in enumerate(rows, 1):
+        now += seconds
+        epochs.append(Epoch(number, accuracy, seconds, now))
+    return epochs
+
+
+@pytest.mark.parametrize(
+    ("rows", "pauses", "paused", "minutes"),
+    [
+        ([(0.5, 60), (0.6, 60)], [], set(), [1.0, 2.0]),
+        # Epoch 2 spans 1060-1660 and holds a pause: it counts as the median clean epoch (60 s).
+        ([(0.5, 60), (0.6, 600), (0.7, 60)], [(1100, 1500)], {2}, [1.0, 2.0, 3.0]),
+        # A pause that ends before an epoch starts touches nothing.
+        ([(0.5, 60), (0.6, 60)], [(900, 1000)], set(), [1.0, 2.0]),
+    ],
+)
+def test_paused_epochs_count_as_a_typical_one(
+    rows: list, pauses: list, paused: set, minutes: list
+) -> None:
+    epochs = _epochs(*rows)
+    assert bench.paused_epochs(epochs, pauses) == paused
+    assert bench.elapsed_minutes(epochs, paused) == pytest.approx(minutes)
+
+
+@pytest.mark.parametrize(
+    ("accuracies", "target", "expected"),
+    [
+        ([0.80, 0.86, 0.84, 0.91], 0.85, (2, 2.0)),
+        ([0.80, 0.86, 0.84, 0.91], 0.90, (4, 4.0)),
+        ([0.80, 0.86], 0.90, None),
+        ([0.85], 0.85, (1, 1.0)),  # reaching the target exactly counts
+    ],
+)
+def test_first_epoch_reaching_a_target(
+    accuracies: list[float], target: float, expected: tuple | None
+) -> None:
+    epochs = _epochs(*[(accuracy, 60.0) for accuracy in accuracies])
+    minutes = bench.elapsed_minutes(epochs, set())
+    assert bench.first_reaching(epochs, minutes, target) == expected
+
+
+def test_reads_a_run_folder_and_skips_a_torn_line(tmp_path: Path) -> None:
+    events = [
+        {"type": "run_started", "time": 1.0, "config": {"preset": "fast"}},
+        {"type": "epoch_ended", "time": 61.0, "epoch": 1, "test_accuracy": 0.7, "seconds": 60.0},
+        {"type": "epoch_ended", "time": 99.0, "epoch": 2, "test_accuracy": 0.8, "seconds": 30.0,
+         "partial": True},
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(event) for event in events) + '\n{"type": "epo'
+    (tmp_path / "events.jsonl").write_text(text)
+    preset, epochs = bench.read_epochs(tmp_path)
+    assert preset == "fast"
+    assert [(e.number, e.test_accuracy) for e in epochs] == [(1, 0.7)]
