@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from cifar_tui.core import launcher
 from cifar_tui.core.config import TrainConfig
@@ -81,6 +82,7 @@ class CifarApp(App[None]):
         self.launch_errors: dict[str, str] = {}
         """Why a trainer this app started died before writing its first event, by run name."""
         self.set_reactive(CifarApp.current_run, open_run)
+        self._switching_to_built_view = False
         for mode, (module, name) in SCREENS.items():
             self.add_mode(mode, functools.partial(_new_screen, module, name))
 
@@ -90,6 +92,44 @@ class CifarApp(App[None]):
     def action_show(self, mode: str) -> None:
         """Switch to one of the four views."""
         self.switch_mode(mode)
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Textual's switch, with its pause in painting cut to what a built view needs.
+
+        Textual stops painting for 50 ms at every switch (`delay_update`), so that a view being
+        composed is not seen half built; that pause was most of the key-press-to-repaint time
+        (bench/app_latency.py). Only the first visit of a view composes it: on later ones the
+        painting resumes as soon as the view shown has handled its ScreenResume (restyled and
+        laid out), which paints it once, whole.
+        """
+        if not self._screen_stacks.get(mode) or mode == self.current_mode:
+            return super().switch_mode(mode)
+        self._begin_batch()  # what would be painted during the switch is dropped, as in Textual
+        ended = False
+
+        def end_pause() -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                self._end_batch()
+                if not self._batch_count:
+                    self.screen.refresh()  # paints what was dropped
+
+        self._switching_to_built_view = True
+        try:
+            mounted = super().switch_mode(mode)
+        except BaseException:
+            end_pause()
+            raise
+        finally:
+            self._switching_to_built_view = False
+        self.screen.call_later(end_pause)  # queued after the ScreenResume super() posted last
+        self.set_timer(0.05, end_pause)  # Textual's own pause, should that never come
+        return mounted
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        if not self._switching_to_built_view:  # switch_mode pauses painting itself then
+            super().delay_update(delay)
 
     def open_run(self, run: RunFolder, mode: str = "monitor") -> None:
         """Make `run` the open run and show it in `mode` ("monitor" or "browse")."""

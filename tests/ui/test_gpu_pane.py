@@ -9,6 +9,7 @@ import pytest
 from fake_nvml import GIB, FakeNvml, NVMLError_LibraryNotFound
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -116,6 +117,28 @@ async def test_readings_build_history_and_messages(monkeypatch: pytest.MonkeyPat
         messages = {id(m) for m in sampled if isinstance(m, GpuPane.Sampled)}
         assert len(messages) == len(history)
         assert pane.render().plain.splitlines()[1].startswith("util  95% ")
+
+
+async def test_a_reading_repaints_only_the_pane_lines_it_fills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In the monitor the pane is as tall as the screen: a new reading repaints its text's lines,
+    not the blank rest, and asks for no layout (the pane's lines stay the same)."""
+    app = PaneApp(two_gpus())
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await first_reading(pilot)
+        pane.styles.height = 30
+        await pilot.pause()
+        refreshes: list[tuple[tuple[Region, ...], dict[str, bool]]] = []
+        refresh = pane.refresh
+        monkeypatch.setattr(
+            pane, "refresh", lambda *regions, **options: refreshes.append((regions, options))
+        )
+        pane.sample()
+        monkeypatch.setattr(pane, "refresh", refresh)
+        lines = len(pane.render().plain.splitlines())
+        assert lines < pane.content_size.height
+        assert refreshes == [((Region(0, 0, pane.content_size.width, lines),), {})]
 
 
 async def test_many_gpus_in_a_short_pane_take_one_line_each() -> None:

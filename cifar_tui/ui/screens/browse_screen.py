@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cifar_tui.core.runs import RunFolder
+from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.mode_bar import ModeBar
 from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
 
@@ -31,7 +32,7 @@ class BrowseScreen(Screen[None]):
             "No run selected: pick one in the runs list (1) and press b.", id="browse-empty"
         )
         yield PredictionBrowser(id="browser")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "current_run", self._run_changed, init=False)

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from cifar_tui.core.config import ConfigError, load_config, save_config
 from cifar_tui.ui.widgets.config_form import ConfigForm
+from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.mode_bar import ModeBar
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class ConfigScreen(Screen[None]):
                 placeholder="blank: $CIFAR10_DIR, then ~/.keras/datasets",
             )
         yield Static(id="config-message")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def form(self) -> ConfigForm:

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.widgets.curves_pane import CurvesPane
+from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.mode_bar import ModeBar
 from cifar_tui.ui.widgets.run_monitor import RunMonitor
 
@@ -40,7 +40,7 @@ class MonitorScreen(Screen[None]):
         with Horizontal(id="monitor-body"):
             yield RunMonitor(id="monitor")
             yield self.app.make_gpu_pane()
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def monitor(self) -> RunMonitor:

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.messages import RunsListed
+from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.mode_bar import ModeBar
 from cifar_tui.ui.widgets.runs_list import RunsList
 
@@ -43,7 +44,7 @@ class RunsScreen(Screen[None]):
             yield RunsList(self.app.models_dir, id="runs-list")
             yield Static(id="run-detail")
             yield self.app.make_gpu_pane()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(RunsList).focus()

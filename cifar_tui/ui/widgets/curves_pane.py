@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
@@ -91,6 +92,34 @@ def value_ticks(values: list[float], count: int = 5) -> tuple[list[float], list[
     return ticks, labels
 
 
+class CurvePlot(PlotextPlot):
+    """A PlotextPlot that keeps its renders until the figure is declared again.
+
+    Textual renders a widget again whenever it is shown or resized, and plotext builds the whole
+    plot each time (~10 ms at 80x25 with parsing its output). `v` hides and shows plots at
+    other sizes, so without this each press rebuilt one to three plots though nothing had been
+    declared in between.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._renders: dict[tuple[object, ...], Text] = {}
+
+    def declared(self) -> None:
+        """The figure was declared anew (`plt` calls): forget the renders of the old one."""
+        self._renders.clear()
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        key = (self.size, self.app.theme, self.theme)
+        text = self._renders.get(key)
+        if text is None:
+            rendered = super().render()
+            assert isinstance(rendered, Text)
+            text = self._renders[key] = rendered
+        return text.copy()
+
+
 class CurvesPane(Widget):
     """Three plots: loss and accuracy (train vs validation), and the learning rate."""
 
@@ -104,9 +133,9 @@ class CurvesPane(Widget):
         self._plotted = 0
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot(id="curve-loss")
-        yield PlotextPlot(id="curve-accuracy")
-        yield PlotextPlot(id="curve-lr")
+        yield CurvePlot(id="curve-loss")
+        yield CurvePlot(id="curve-accuracy")
+        yield CurvePlot(id="curve-lr")
 
     def on_mount(self) -> None:
         self._redraw()
@@ -146,8 +175,8 @@ class CurvesPane(Widget):
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
 
     def watch_view(self, old: str, new: str) -> None:
-        self.remove_class(f"-view-{old}")
-        self.add_class(f"-view-{new}")
+        # One class update, so one restyle of the pane's plots rather than two.
+        self.update_classes({f"-view-{old}": False, f"-view-{new}": True})
 
     def _schedule_redraw(self) -> None:
         if not self._redraw_pending:
@@ -172,7 +201,7 @@ class CurvesPane(Widget):
         self._plotted = len(history.epochs)
 
     def _declare(self, selector: str, title: str, series: list[tuple[str, list, str]]) -> None:
-        plot = self.query_one(selector, PlotextPlot)
+        plot = self.query_one(selector, CurvePlot)
         plt = plot.plt
         plt.clear_figure()
         plt.title(title)
@@ -194,4 +223,4 @@ class CurvesPane(Widget):
             plt.text("no epochs yet", x=0.5, y=0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
-        plot.refresh()
+        plot.declared()

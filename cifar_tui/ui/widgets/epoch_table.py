@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
+
+from cifar_tui.ui.widgets.steady_table import SteadyTable
 
 BEST = "★"
 """Marks the epoch with the best validation accuracy (a shape, so it reads without colour)."""
@@ -46,7 +47,7 @@ def _cell(key: str, event: dict[str, Any]) -> str:
     return f"{value:.4f}"
 
 
-class EpochTable(DataTable[str | Text]):
+class EpochTable(SteadyTable):
     """One row per epoch_ended event; a repeated epoch number (a resume) replaces the tail."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:

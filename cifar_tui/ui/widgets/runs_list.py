@@ -8,10 +8,10 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import work
-from textual.widgets import DataTable
 
 from cifar_tui.core.runs import RunFolder, RunSummary
 from cifar_tui.messages import RunsListed
+from cifar_tui.ui.widgets.steady_table import SteadyTable
 
 REFRESH_SECONDS = 2.0
 NARROW_WIDTH = 90
@@ -122,7 +122,7 @@ def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text
     return [cells[key] for key in keys or [key for key, _ in COLUMNS]]
 
 
-class RunsList(DataTable[str | Text]):
+class RunsList(SteadyTable):
     """The runs table; `runs` holds the latest scan, the cursor picks `selected`."""
 
     def __init__(self, models_dir: Path, *, id: str | None = None) -> None:

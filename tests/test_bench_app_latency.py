@@ -1,0 +1,107 @@
+"""bench/app_latency.py's reading of terminal output: bursts, key responses, percentiles."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "bench" / "app_latency.py"
+_SPEC = importlib.util.spec_from_file_location("bench_app_latency", _PATH)
+assert _SPEC is not None and _SPEC.loader is not None
+bench = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = bench  # dataclasses look their module up while the class is built
+_SPEC.loader.exec_module(bench)
+
+Chunk = bench.Chunk
+
+
+def chunks(*reads: tuple[float, bytes]) -> list:
+    return [Chunk(time, data) for time, data in reads]
+
+
+@pytest.mark.parametrize(
+    ("reads", "expected"),
+    [
+        ([], []),
+        ([(1.0, b"a")], [(1.0, 1.0, b"a")]),
+        # Gaps up to the quiet time (20 ms) stay in one burst; longer ones start another.
+        ([(1.0, b"a"), (1.015, b"b"), (1.04, b"c")], [(1.0, 1.015, b"ab"), (1.04, 1.04, b"c")]),
+        ([(1.0, b"a"), (1.01, b"b"), (1.02, b"c")], [(1.0, 1.02, b"abc")]),
+    ],
+    ids=["nothing", "one read", "a gap splits", "no gap"],
+)
+def test_bursts(reads: list, expected: list) -> None:
+    found = bench.bursts(chunks(*reads))
+    assert [burst.data for burst in found] == [data for _, _, data in expected]
+    assert [(burst.start, burst.end) for burst in found] == [(s, e) for s, e, _ in expected]
+
+
+# The key is written at 10.0; the marker is b"MARK".
+@pytest.mark.parametrize(
+    ("reads", "now", "expected"),
+    [
+        # The repaint: first byte 5 ms after the key, its burst ends at 20 ms.
+        ([(10.005, b"xx"), (10.02, b"yMARKy")], 10.2, (0.005, 0.02, 8)),
+        # A streaming frame first (its own burst), then the repaint: the first byte is the
+        # frame's, the end is the repaint burst's.
+        ([(10.002, b"frame"), (10.06, b"MA"), (10.07, b"RK")], 10.2, (0.002, 0.07, 4)),
+        # Output before the key is not the key's.
+        ([(9.99, b"MARK"), (10.01, b"other")], 10.2, None),
+        # No marker yet: no answer.
+        ([(10.01, b"progress bars")], 10.2, None),
+        # The marker's burst may go on: 20 ms have not passed since its last read.
+        ([(10.01, b"MARK")], 10.025, None),
+        # ... and once they have, it is over.
+        ([(10.01, b"MARK")], 10.031, (0.01, 0.01, 4)),
+        # A later burst with the marker after the marker's burst ended: the first one counts.
+        ([(10.01, b"MARK"), (10.2, b"MARK again")], 10.3, (0.01, 0.01, 4)),
+    ],
+    ids=[
+        "repaint",
+        "frame then repaint",
+        "before the key",
+        "no marker",
+        "burst may go on",
+        "burst over",
+        "first marker burst",
+    ],
+)
+def test_key_response(reads: list, now: float, expected: tuple | None) -> None:
+    response = bench.key_response(chunks(*reads), 10.0, b"MARK", now)
+    if expected is None:
+        assert response is None
+    else:
+        assert response is not None
+        first, done, size = expected
+        assert (response.first_byte, response.repaint_done) == pytest.approx((first, done))
+        assert response.bytes == size
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([5.0], (5.0, 5.0, 5.0)),
+        ([3.0, 1.0, 2.0], (2.0, 3.0, 3.0)),
+        (list(range(1, 11)), (5.5, 9, 10)),  # p90 by nearest rank: the 9th of 10
+        (list(range(1, 21)), (10.5, 18, 20)),
+    ],
+)
+def test_describe(values: list[float], expected: tuple[float, float, float]) -> None:
+    assert bench.describe(values) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("events", "left_out"),
+    [
+        ([], False),
+        ([9.3], False),  # 0.7 s before the key: repainted by then
+        ([9.5], True),  # 0.5 s before: its repaint may still be under way
+        ([10.04], True),  # during the repaint
+        ([10.06], False),  # after it
+    ],
+)
+def test_presses_near_events_are_left_out(events: list[float], left_out: bool) -> None:
+    assert bench.overlaps_event(10.0, 10.05, events) is left_out
