@@ -148,8 +148,10 @@ class ProgressPanel(Widget):
         table.add_row(
             Text(f"Epoch {epoch_label:>6}"),
             Text(bar(epoch_fraction, width), style="bold"),
-            Text(f"{100 * epoch_fraction:3.0f}%  ETA {'~' if self.eta_is_rough else ''}"
-                 f"{format_duration(eta)}"),  # fmt: skip
+            Text(
+                f"{100 * epoch_fraction:3.0f}%  ETA {'~' if self.eta_is_rough else ''}"
+                f"{format_duration(eta)}"
+            ),  # fmt: skip
         )
         table.add_row(
             Text(f"Step {step_label:>7}"),
