@@ -3,8 +3,9 @@
 Both sides use the same network (cifar_tui.core.model), the same uint8 tf.data pipeline with the
 same augmentation (cifar_tui.core.pipeline), the same precision and batch size; the bare side has
 no callbacks, no events, no per-epoch evaluation or checkpoint. Each side trains in its own
-process, alternating A B A B ... so both see the same machine; epoch 1 (tracing) is dropped and
-the rest of the epochs' *training* images/s are averaged.
+process, in rounds (A B C, then B C A, ...) so that every side sees the same machine and none
+always runs first; epoch 1 (tracing) is dropped and the rest of the epochs' *training* images/s
+are averaged.
 
 A third side (`--with-app`) runs `cifar-tui train` again with the app attached: `cifar-tui watch
 RUN` in a real pseudo-terminal at 120x40, its output read and thrown away as a terminal would,
@@ -143,11 +144,16 @@ def main() -> None:
     rates: dict[str, list[list[float]]] = {side: [] for side in sides}
     whole: list[float] = []
     with tempfile.TemporaryDirectory() as models:
-        for _ in range(args.rounds):  # A B C A B C ...: each round sees the same machine
-            rates[sides[0]].append(
-                plain_keras(args.preset, args.data_dir, args.epochs, args.train_size)
-            )
-            for side in sides[1:]:
+        for round_number in range(args.rounds):
+            # Each round runs every side once, starting one side later than the round before
+            # (A B C, B C A, C A B, ...), so no side always runs first or after the same one.
+            shift = round_number % len(sides)
+            for side in sides[shift:] + sides[:shift]:
+                if side == sides[0]:
+                    rates[side].append(
+                        plain_keras(args.preset, args.data_dir, args.epochs, args.train_size)
+                    )
+                    continue
                 measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
                                      Path(models), with_app="app" in side)  # fmt: skip
                 rates[side].append([rate for rate, _ in measured])
