@@ -95,5 +95,7 @@ def describe_device(gpus: list[str]) -> str:
     """What trains: "2 GPUs", or the CPU with its core count and bf16 support."""
     if gpus:
         return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''}"
-    bf16 = ", AMX/AVX512-BF16" if tfenv.cpu_supports_bf16() else ""
+    names = {"amx_bf16": "AMX-BF16", "avx512_bf16": "AVX512-BF16"}
+    flags = tfenv.cpu_bf16_flags()
+    bf16 = f", {'/'.join(names[flag] for flag in flags)}" if flags else ""
     return f"CPU ({os.cpu_count()} cores{bf16})"
