@@ -587,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epoch-seconds", type=float, default=10.0, help="streamed epochs' length")
     parser.add_argument("--history", type=int, default=5, help="epochs in the run before streaming")
     parser.add_argument("--real-trainer", action="store_true", help="a real `cifar-tui train`")
-    parser.add_argument("--data-dir", default="/work/shared/data", help="CIFAR-10 (--real-trainer)")
+    parser.add_argument("--data-dir", default="../shared/data", help="CIFAR-10 (--real-trainer)")
     parser.add_argument("--no-idle", action="store_true", help="skip the finished-run rate")
     parser.add_argument("--dump", type=Path, help="write the streaming window's bytes here")
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)  # the streaming process
