@@ -338,6 +338,9 @@ def test_a_trainer_started_like_the_app_does_survives_the_terminal_hanging_up(
     # SSH; closing the master side is the connection dropping, and the kernel sends SIGHUP.
     pid, master = pty.fork()
     if pid == 0:  # the child: become the app at once
+        # As a user's shell would: a SIGHUP ignored by whoever ran pytest (nohup) must not be
+        # inherited, or the "app" would survive the hang-up and the test would wait forever.
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         os.execve(sys.executable, [sys.executable, "-c", APP_DRIVER, str(tmp_path),
                                    str(cifar_archive), "hup"], ENV)  # fmt: skip
     events_path = tmp_path / "hup" / "events.jsonl"
