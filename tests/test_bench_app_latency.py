@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from bench_modules import load_bench
 
-_PATH = Path(__file__).resolve().parents[1] / "bench" / "app_latency.py"
-_SPEC = importlib.util.spec_from_file_location("bench_app_latency", _PATH)
-assert _SPEC is not None and _SPEC.loader is not None
-bench = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = bench  # dataclasses look their module up while the class is built
-_SPEC.loader.exec_module(bench)
+bench = load_bench("app_latency")
 
 Chunk = bench.Chunk
 
