@@ -81,6 +81,7 @@ class RunRecorder(keras.callbacks.Callback):
         self._first_step = first_step  # batches of the first epoch done before a resume
         self.steps_done = 0
         self.last_epoch_done = 0
+        self.last_test_result: EvaluationResult | None = None  # of epoch `last_epoch_done`
         self.first_batch_seconds: list[float] = []
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -166,6 +167,7 @@ class RunRecorder(keras.callbacks.Callback):
         self._emit("epoch_ended", **fields)
         self._print(format_epoch_line(fields))
         self.last_epoch_done = epoch + 1
+        self.last_test_result = test
         self._on_epoch_saved(epoch + 1, test)
 
 

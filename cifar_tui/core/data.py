@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.host_memory import aligned_empty
 
 CLASS_NAMES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -380,7 +381,8 @@ def _assemble(
     """
     total = sum(len(b[0]) for b in batches if b is not None)
     n = min(limit, total) if limit > 0 else total
-    images = np.empty((n, 32, 32, 3), dtype=np.uint8)
+    # Aligned so the training pipeline reads these images in place (core/host_memory.py).
+    images = aligned_empty((n, 32, 32, 3), np.uint8)
     labels = np.empty((n,), dtype=np.uint8)
     start = 0
     for i, batch in enumerate(batches):

@@ -172,3 +172,21 @@ def test_checkpoint_round_trip_and_crash_safety(tmp_path: Path) -> None:
     assert int(twin.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy()) == 4
     for a, b in zip(model.variables, twin.variables, strict=True):
         assert np.array_equal(np.asarray(a.numpy()), np.asarray(b.numpy()))
+
+
+def test_shared_tensor_reads_the_array_in_place_and_copies_an_unaligned_one() -> None:
+    from cifar_tui.core.host_memory import aligned_empty
+    from cifar_tui.core.pipeline import shared_tensor
+
+    images = aligned_empty((4, 32, 32, 3), np.uint8)
+    images[...] = 1
+    tensor = shared_tensor(images)
+    images[0, 0, 0, 0] = 9  # in place: the tensor sees the write (nobody writes in real use)
+    assert int(tensor[0, 0, 0, 0]) == 9 and tensor.dtype == tf.uint8
+    # A view 16 bytes into an aligned buffer would abort TensorFlow's kernels if shared.
+    raw = aligned_empty((4 * 32 * 32 * 3 + 16,), np.uint8)
+    unaligned = raw[16:].reshape(4, 32, 32, 3)
+    unaligned[...] = 5
+    copied = shared_tensor(unaligned)
+    unaligned[...] = 6
+    assert int(tf.reduce_max(copied)) == 5 and int(tf.reduce_sum(tf.cast(copied, tf.int32))) == 5 * 4 * 3072
