@@ -189,4 +189,4 @@ def test_shared_tensor_reads_the_array_in_place_and_copies_an_unaligned_one() ->
     unaligned[...] = 5
     copied = shared_tensor(unaligned)
     unaligned[...] = 6
-    assert int(tf.reduce_max(copied)) == 5 and int(tf.reduce_sum(tf.cast(copied, tf.int32))) == 5 * 4 * 3072
+    assert np.array_equal(copied.numpy(), np.full((4, 32, 32, 3), 5, np.uint8))
