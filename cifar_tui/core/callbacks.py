@@ -11,7 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from cifar_tui.core.stopping import StopRequest
+from cifar_tui.core.stopping import AgreedStop, StopRequest
 
 # Batch progress events at most this often (seconds): ~5/s is smooth in the UI and cheap on disk.
 BATCH_EVENT_INTERVAL = 0.2
@@ -57,7 +57,7 @@ class RunRecorder(keras.callbacks.Callback):
         *,
         emit: Callable[..., Any],
         print_line: Callable[[str], None],
-        stop: StopRequest,
+        stop: StopRequest | AgreedStop,
         steps_per_epoch: int,
         epochs: int,
         batch_size: int,
@@ -98,6 +98,7 @@ class RunRecorder(keras.callbacks.Callback):
         if not self._first_batch_logged:
             self._first_batch_logged = True
             self.first_batch_seconds.append(now - self._epoch_start)
+        self._stop.check(self.steps_done)
         if self._stop.is_set():
             self.model.stop_training = True
         if now - self._last_batch_event < BATCH_EVENT_INTERVAL and not self._stop.is_set():

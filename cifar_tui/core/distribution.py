@@ -91,6 +91,21 @@ def patch_keras_for_multi_worker(model: Any, strategy: Any, tf: Any) -> None:
     keras_trainer.reduce_per_replica = reduce_scalars_across_workers
 
 
+def any_worker(strategy: Any, tf: Any) -> Any:
+    """A collective `flag -> bool`: True on every worker when any worker passed True.
+
+    Every worker must call it the same number of times, at the same points (it is an
+    all-reduce); `stopping.AgreedStop` does so at fixed step numbers.
+    """
+
+    @tf.function
+    def total(flag: Any) -> Any:
+        per_replica = strategy.run(tf.identity, args=(flag,))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    return lambda flag: bool(total(tf.constant(1.0 if flag else 0.0)) > 0)
+
+
 def describe_device(gpus: list[str]) -> str:
     """What trains: "2 GPUs", or the CPU with its core count and bf16 support."""
     if gpus:

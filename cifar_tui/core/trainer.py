@@ -30,9 +30,12 @@ from cifar_tui.core.data import Cifar10
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host_memory import take_aligned
 from cifar_tui.core.runs import AUGMENTATION_PREVIEW_FILE, EventWriter, RunFolder
+from cifar_tui.core.stopping import AgreedStop
 
 # The recipe evaluates with batch 128; any batch gives the same figures, 256 is faster here.
 PREDICT_BATCH_SIZE = 256
+# Multi-worker runs agree on a stop every this many steps (one tiny all-reduce each time).
+STOP_CHECK_STEPS = 10
 # Training images, before and after augmentation, that the app's preview shows.
 AUGMENTATION_PREVIEW_IMAGES = 9
 # How many lines of trainer.log a `failed` event carries for the UI.
@@ -137,6 +140,9 @@ def _train(
     distribution.split_logical_cpus(tf)
     gpus = tfenv.enable_gpu_memory_growth(tf)
     strategy = distribution.make_strategy(tf, config.strategy, gpus)
+    if config.strategy == "multi-worker":
+        # A stop must come at the same step on every worker, or the others hang in a collective.
+        stop = AgreedStop(stop, distribution.any_worker(strategy, tf), STOP_CHECK_STEPS)
     import keras
 
     from cifar_tui.core import checkpoints, pipeline

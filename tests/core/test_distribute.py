@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +169,58 @@ def test_multi_worker_on_two_local_processes(cifar_archive: Path, tmp_path: Path
     worker_events = read_events(worker_run / "events.jsonl")
     assert worker_events[-1]["type"] == "finished"
     assert worker_events[-1]["test_accuracy"] == events[-1]["test_accuracy"]
+
+
+@pytest.mark.slow
+def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
+    """SIGINT to the non-chief mid-epoch: both workers agree, stop at one step, and resume."""
+    models, scratch = tmp_path / "models", tmp_path / "scratch"
+    common = ("--data-dir", cifar_archive, "--models-dir", models, "--worker-dir", scratch)
+    ports = _free_ports(2)
+    # Batch 10: 50 steps per epoch, so a stop lands mid-epoch; 50 epochs: it cannot finish first.
+    command = _train_command("--batch-size", "10", "--strategy", "multi-worker",
+                             "--epochs", "50", "--name", "mw", *common)  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_env(TF_CONFIG=_tf_config(ports, index)),
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        for index in (0, 1)
+    ]
+    try:
+        events_path = models / "mw" / "events.jsonl"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if events_path.exists() and any(
+                e["type"] == "batch" and e["epoch"] >= 2 for e in read_events(events_path)
+            ):
+                break
+            assert all(w.poll() is None for w in workers), "a worker exited before the stop"
+            time.sleep(0.2)
+        workers[1].send_signal(signal.SIGINT)
+        outputs = [w.communicate(timeout=120)[0] for w in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    report = "\n---\n".join(outputs)
+    assert [w.returncode for w in workers] == [0, 0], report
+    chief = read_events(events_path)[-1]
+    other = read_events(scratch / "worker1" / "mw" / "events.jsonl")[-1]
+    assert chief["type"] == other["type"] == "stopped", report
+    assert (chief["epoch"], chief["step"]) == (other["epoch"], other["step"])
+    assert chief["reason"] == "another worker stopped" and other["reason"] == "SIGINT"
+    assert chief["step"] % 10 == 0 and 2 <= chief["epoch"] + 1 < 50
+
+    # Both resume from that checkpoint and finish the epoch the stop cut short.
+    epochs = str(chief["epoch"] + 1)
+    outputs = _run_workers("--resume", "mw", "--epochs", epochs, *common)
+    events = read_events(events_path)
+    assert events[-1]["type"] == "finished" and events[-1]["epoch"] == int(epochs)
