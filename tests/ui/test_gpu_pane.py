@@ -119,11 +119,12 @@ async def test_readings_build_history_and_messages(monkeypatch: pytest.MonkeyPat
         assert pane.render().plain.splitlines()[1].startswith("util  95% ")
 
 
-async def test_a_reading_with_the_same_lines_asks_for_no_layout(
+async def test_a_reading_repaints_only_the_rows_it_fills(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A new reading repaints the pane but asks for no screen-wide layout (its lines stay the
-    same). Repainting only the text's region left stale cells in a snapshot, so it is whole."""
+    """In the monitor the pane is as tall as the screen: a new reading repaints the rows of its
+    text, across the pane's whole width (padding included: a region one column short left the
+    last one stale), not the blank rest, and asks for no layout (the pane's lines stay the same)."""
     app = PaneApp(two_gpus())
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await first_reading(pilot)
@@ -136,7 +137,9 @@ async def test_a_reading_with_the_same_lines_asks_for_no_layout(
         )
         pane.sample()
         monkeypatch.setattr(pane, "refresh", refresh)
-        assert refreshes == [((), {})]
+        lines = len(pane.render().plain.splitlines())
+        assert lines < pane.content_size.height and pane.gutter.left > 0
+        assert refreshes == [((Region(0, 0, pane.size.width, pane.gutter.top + lines),), {})]
 
 
 async def test_many_gpus_in_a_short_pane_take_one_line_each() -> None:
