@@ -11,6 +11,7 @@ from textual.widgets._footer import FooterKey
 from ui_support import FINISHED, settle, wait_for
 
 from cifar_tui.app import CifarApp
+from cifar_tui.ui.widgets.curves_pane import CurvePlot, CurvesPane
 from cifar_tui.ui.widgets.epoch_table import EpochTable
 from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.run_monitor import RunMonitor
@@ -77,3 +78,25 @@ async def test_a_table_keeps_its_lines_unless_its_styles_or_size_change(
         # Focus changes the cursor row's colours; a narrower table lays its rows out again.
         assert not await kept(table.blur if focused else table.focus)
         assert not await kept(lambda: app.toggle_gpu(app.screen))
+
+
+async def test_after_an_epoch_the_plots_are_ready_at_the_sizes_other_views_show_them(
+    app_factory: Callable[..., CifarApp],
+) -> None:
+    app = app_factory(open_run=FINISHED, start_screen="monitor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(CurvesPane)
+        loss = pane.query_one("#curve-loss", CurvePlot)
+        all_size = loss.size
+        await pilot.press("v")  # all -> loss: the loss plot now fills the pane
+        await wait_for(pilot, lambda: loss.size != all_size)
+        await pilot.pause()
+        pane.add_epoch({"type": "epoch_ended", "epoch": 11, "loss": 0.5, "val_loss": 0.6,
+                        "accuracy": 0.8, "val_accuracy": 0.75, "learning_rate": 1e-3})  # fmt: skip
+        await wait_for(pilot, lambda: pane.epochs_plotted == 11)
+        key = (all_size, app.theme, loss.theme)
+        await wait_for(pilot, lambda: key in loss._renders, timeout=5)
+        # The prerendered figure is the new one, as a render at that size would draw it.
+        assert loss._renders[key].plain == loss._build(all_size).plain
+        assert " 11" in loss._renders[key].plain.splitlines()[-2]  # the new epoch's tick

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
@@ -16,6 +17,9 @@ VIEWS = ("all", "loss", "accuracy", "lr")
 
 REDRAW_SECONDS = 0.1
 """At most ten redraws a second, however fast epochs arrive (each redraw repaints every cell)."""
+
+PRERENDER_SECONDS = 0.5
+"""How long after a redraw the plots' other view sizes are rendered (off the epoch's own paint)."""
 
 
 @dataclass
@@ -98,7 +102,8 @@ class CurvePlot(PlotextPlot):
     Textual renders a widget again whenever it is shown or resized, and plotext builds the whole
     plot each time (~10 ms at 80x25 with parsing its output). `v` hides and shows plots at
     other sizes, so without this each press rebuilt one to three plots though nothing had been
-    declared in between.
+    declared in between. After a new declaration (an epoch), the sizes the old figure was shown
+    at are rendered again a moment later, so the first `v` after an epoch finds them ready too.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -107,16 +112,30 @@ class CurvePlot(PlotextPlot):
 
     def declared(self) -> None:
         """The figure was declared anew (`plt` calls): forget the renders of the old one."""
+        shown_at = {key[0] for key in self._renders} - {self.size}
         self._renders.clear()
         self.refresh()
+        if shown_at:
+            self.set_timer(PRERENDER_SECONDS, lambda: self._prerender(shown_at))
+
+    def _prerender(self, sizes: set[Size]) -> None:
+        for size in sizes:
+            key = (size, self.app.theme, self.theme)
+            if key not in self._renders:
+                self._renders[key] = self._build(size)
+
+    def _build(self, size: Size) -> Text:
+        """What PlotextPlot.render draws, at `size` rather than the widget's current size."""
+        self.plt.plotsize(size.width, size.height)
+        self.plt._set_size(size.width, size.height)  # as PlotextPlot.render does (issue 5)
+        self.plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return Text.from_ansi(self.plt.build())
 
     def render(self) -> RenderResult:
         key = (self.size, self.app.theme, self.theme)
         text = self._renders.get(key)
         if text is None:
-            rendered = super().render()
-            assert isinstance(rendered, Text)
-            text = self._renders[key] = rendered
+            text = self._renders[key] = self._build(self.size)
         return text.copy()
 
 
