@@ -29,6 +29,7 @@ class Epoch:
     test_accuracy: float
     seconds: float
     ended: float  # unix time of the epoch_ended event
+    partial: bool = False  # resumed mid-epoch: its `seconds` cover only the steps after the stop
 
 
 def read_epochs(run: Path) -> tuple[str, list[Epoch]]:
@@ -41,9 +42,15 @@ def read_epochs(run: Path) -> tuple[str, list[Epoch]]:
             continue
         if event.get("type") == "run_started":
             preset = event.get("config", {}).get("preset") or preset
-        elif event.get("type") == "epoch_ended" and not event.get("partial"):
+        elif event.get("type") == "epoch_ended":
             epochs.append(
-                Epoch(event["epoch"], event["test_accuracy"], event["seconds"], event["time"])
+                Epoch(
+                    event["epoch"],
+                    event["test_accuracy"],
+                    event["seconds"],
+                    event["time"],
+                    bool(event.get("partial")),
+                )
             )
     return preset, epochs
 
@@ -59,13 +66,14 @@ def paused_epochs(epochs: list[Epoch], pauses: list[tuple[float, float]]) -> set
 
 
 def elapsed_minutes(epochs: list[Epoch], paused: set[int]) -> list[float]:
-    """Minutes of training at the end of each epoch, paused epochs counted as the median one."""
-    clean = [epoch.seconds for epoch in epochs[1:] if epoch.number not in paused]
+    """Minutes of training at the end of each epoch; paused epochs, and epochs split by a stop and
+    resume (whose first part has no event), count as the median whole epoch."""
+    clean = [e.seconds for e in epochs[1:] if e.number not in paused and not e.partial]
     typical = statistics.median(clean) if clean else None
     total, minutes = 0.0, []
     for epoch in epochs:
         seconds = epoch.seconds
-        if epoch.number in paused and typical is not None:
+        if (epoch.number in paused or epoch.partial) and typical is not None:
             seconds = typical
         total += seconds
         minutes.append(total / 60)
@@ -83,12 +91,18 @@ def first_reaching(
 
 
 def parse_pauses(text: str | None) -> dict[str, list[tuple[float, float]]]:
+    """`RUN=START:END,START:END,RUN2=START:END` (a span without `RUN=` is the previous run's)."""
     pauses: dict[str, list[tuple[float, float]]] = {}
+    name = None
     for item in (text or "").split(","):
-        if item:
-            name, span = item.split("=")
-            start, end = span.split(":")
-            pauses.setdefault(name, []).append((float(start), float(end)))
+        if not item:
+            continue
+        if "=" in item:
+            name, item = item.split("=", 1)
+        if name is None or item.count(":") != 1:
+            raise SystemExit(f"--pauses: cannot read {item!r}; write RUN=START:END,START:END")
+        start, end = item.split(":")
+        pauses.setdefault(name, []).append((float(start), float(end)))
     return pauses
 
 

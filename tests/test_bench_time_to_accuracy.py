@@ -68,4 +68,34 @@ def test_reads_a_run_folder_and_skips_a_torn_line(tmp_path: Path) -> None:
     (tmp_path / "events.jsonl").write_text(text)
     preset, epochs = bench.read_epochs(tmp_path)
     assert preset == "fast"
-    assert [(e.number, e.test_accuracy) for e in epochs] == [(1, 0.7)]
+    # A resumed (partial) epoch is kept, marked: it counts as a whole median epoch of time.
+    assert [(e.number, e.test_accuracy, e.partial) for e in epochs] == [
+        (1, 0.7, False), (2, 0.8, True)]  # fmt: skip
+
+
+def test_a_split_epoch_counts_as_a_median_epoch() -> None:
+    epochs = [
+        bench.Epoch(1, 0.5, 100.0, 100.0),
+        bench.Epoch(2, 0.6, 60.0, 160.0),
+        bench.Epoch(3, 0.7, 20.0, 999.0, partial=True),  # 20 s after a resume: counts as 60
+        bench.Epoch(4, 0.8, 60.0, 1059.0),
+    ]
+    assert bench.elapsed_minutes(epochs, paused=set()) == [100 / 60, 160 / 60, 220 / 60, 280 / 60]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a=1:2", {"a": [(1.0, 2.0)]}),
+        ("a=1:2,3:4,b=5:6", {"a": [(1.0, 2.0), (3.0, 4.0)], "b": [(5.0, 6.0)]}),
+        ("", {}),
+    ],
+)
+def test_pauses_name_each_run_once(text: str, expected: dict) -> None:
+    assert bench.parse_pauses(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1:2", "a=1", "a=1:2:3"])
+def test_unreadable_pauses_are_one_line(text: str) -> None:
+    with pytest.raises(SystemExit, match="--pauses"):
+        bench.parse_pauses(text)
