@@ -336,22 +336,15 @@ def _train(
         )
         return TrainingOutcome("stopped", 0)
 
+    # The last epoch already predicted the test set with these weights and saved predictions.npz
+    # (predicting it again cost 5-10 s per run on this CPU for the same numbers).
     result = recorder.last_test_result
     if result is None:  # resumed with every epoch trained: nothing ran here
-        save_state(epoch_done, 0, None)  # the kill may have come before model.keras was saved
         result = evaluate_probabilities(
-            predict_probabilities(inference_model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
+            predict_probabilities(model, data.x_test, PREDICT_BATCH_SIZE), data.y_test
         )
-        with _saving(run.predictions_path.name, run):
-            _save_predictions(run.predictions_path, result, epoch_done)
-        events.append(
-            "predictions_saved",
-            epoch=epoch_done,
-            test_accuracy=result.accuracy,
-            test_loss=result.loss,
-        )
-    # Otherwise the last epoch already predicted the test set with these weights and saved
-    # predictions.npz: predicting it again cost 5-10 s per run on this CPU for the same numbers.
+        # The kill may have come before model.keras or predictions.npz was saved.
+        save_state(epoch_done, 0, result)
     events.append(
         "finished",
         epoch=epoch_done,

@@ -107,29 +107,40 @@ def test_mirrored_on_two_logical_cpus_reports_two_replicas(
     assert events[-1]["type"] == "finished" and events[-1]["test_accuracy"] > 0.2
 
 
-def _run_workers(*args: str | Path) -> list[str]:
-    """`cifar-tui train ARGS` as workers 0 and 1 of a loopback cluster; their outputs."""
+def _start_workers(command: list[str]) -> list[subprocess.Popen]:
+    """`command` as workers 0 and 1 of a loopback cluster."""
     ports = _free_ports(2)
-    workers = [
+    return [
         subprocess.Popen(
-            [sys.executable, "-m", "cifar_tui", "train", *map(str, args)],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=_env(TF_CONFIG=_tf_config(ports, index)),
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for index in (0, 1)
     ]
+
+
+def _outputs(workers: list[subprocess.Popen], timeout: float) -> list[str]:
+    """Each worker's output once it exits; any still running after `timeout` is killed."""
     outputs = []
     try:
         for worker in workers:
-            outputs.append(worker.communicate(timeout=240)[0])
+            outputs.append(worker.communicate(timeout=timeout)[0])
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
+    return outputs
+
+
+def _run_workers(*args: str | Path) -> list[str]:
+    """`cifar-tui train ARGS` as workers 0 and 1 of a loopback cluster; their outputs."""
+    workers = _start_workers([sys.executable, "-m", "cifar_tui", "train", *map(str, args)])
+    outputs = _outputs(workers, timeout=240)
     report = "\n---\n".join(outputs)
     assert [w.returncode for w in workers] == [0, 0], report
     assert "multi-worker x2" in outputs[0] and "not the chief" in outputs[1], report
@@ -178,23 +189,22 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
     """SIGINT to the non-chief mid-epoch: both workers agree, stop at one step, and resume."""
     models, scratch = tmp_path / "models", tmp_path / "scratch"
     common = ("--data-dir", cifar_archive, "--models-dir", models, "--worker-dir", scratch)
-    ports = _free_ports(2)
     # Batch 10: 50 steps per epoch, so a stop lands mid-epoch; 50 epochs: it cannot finish first.
-    command = _train_command("--batch-size", "10", "--strategy", "multi-worker",
-                             "--epochs", "50", "--name", "mw", *common)  # fmt: skip
-    workers = [
-        subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=_env(TF_CONFIG=_tf_config(ports, index)),
-            stdin=subprocess.DEVNULL,
+    workers = _start_workers(
+        _train_command(
+            "--batch-size",
+            "10",
+            "--strategy",
+            "multi-worker",
+            "--epochs",
+            "50",
+            "--name",
+            "mw",
+            *common,
         )  # fmt: skip
-        for index in (0, 1)
-    ]
+    )
+    events_path = models / "mw" / "events.jsonl"
     try:
-        events_path = models / "mw" / "events.jsonl"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if events_path.exists() and any(
@@ -204,12 +214,8 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
             assert all(w.poll() is None for w in workers), "a worker exited before the stop"
             time.sleep(0.2)
         workers[1].send_signal(signal.SIGINT)
-        outputs = [w.communicate(timeout=120)[0] for w in workers]
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        outputs = _outputs(workers, timeout=120)
     report = "\n---\n".join(outputs)
     assert [w.returncode for w in workers] == [0, 0], report
     chief = read_events(events_path)[-1]
