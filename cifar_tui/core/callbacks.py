@@ -16,6 +16,13 @@ from cifar_tui.core.stopping import AgreedStop, StopRequest
 # Batch progress events at most this often (seconds): ~5/s is smooth in the UI and cheap on disk.
 BATCH_EVENT_INTERVAL = 0.2
 
+# Divergence: the epoch's running-mean loss over DIVERGENCE_FACTOR times the lowest seen so far in
+# this run, and over twice a uniform guess's cross-entropy (2 ln 10: so a memorised run at 0.001
+# that wobbles to 0.02 is not "diverged"). Checked once an epoch's mean has SETTLE_STEPS batches.
+DIVERGENCE_FACTOR = 10.0
+DIVERGENCE_FLOOR = 2 * math.log(10)
+SETTLE_STEPS = 20
+
 
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite: further steps would train on garbage."""
@@ -83,6 +90,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.last_epoch_done = 0
         self.last_test_result: EvaluationResult | None = None  # of epoch `last_epoch_done`
         self.first_batch_seconds: list[float] = []
+        self.lowest_loss = math.inf  # the lowest settled running-mean training loss so far
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch_start = time.perf_counter()
@@ -98,19 +106,17 @@ class RunRecorder(keras.callbacks.Callback):
         if not self._first_batch_logged:
             self._first_batch_logged = True
             self.first_batch_seconds.append(now - self._epoch_start)
+        logs = logs or {}
+        # Keras's TensorFlow backend has already made the logs Python floats (every step, with
+        # or without this callback), so checking each batch costs nothing.
+        loss = float(logs.get("loss", math.nan))
+        self._check_divergence(loss, batch + 1)
         self._stop.check(self.steps_done)
         if self._stop.is_set():
             self.model.stop_training = True
         if now - self._last_batch_event < BATCH_EVENT_INTERVAL and not self._stop.is_set():
             return
         self._last_batch_event = now
-        logs = logs or {}
-        loss = float(logs.get("loss", math.nan))
-        if not math.isfinite(loss):
-            raise DivergedError(
-                f"training loss became {loss} at epoch {self._current_epoch()} step "
-                f"{self.steps_done}; stopped rather than train on garbage: lower --learning-rate"
-            )
         images = (self.steps_done - self._epoch_first_step) * self._batch_size
         self._emit(
             "batch",
@@ -121,6 +127,24 @@ class RunRecorder(keras.callbacks.Callback):
             accuracy=float(logs.get("accuracy", math.nan)),
             images_per_second=images / max(now - self._epoch_start, 1e-9),
         )
+
+    def _check_divergence(self, loss: float, batches_in_mean: int) -> None:
+        """Raise DivergedError for a non-finite loss or one that has blown up (see above)."""
+        where = f"at epoch {self._current_epoch()} step {self.steps_done}"
+        if not math.isfinite(loss):
+            raise DivergedError(
+                f"training loss became {loss} {where}; stopped rather than train on garbage: "
+                "lower --learning-rate"
+            )
+        if batches_in_mean < SETTLE_STEPS:
+            return
+        if loss > max(DIVERGENCE_FACTOR * self.lowest_loss, DIVERGENCE_FLOOR):
+            raise DivergedError(
+                f"training loss diverged {where}: {loss:.4g}, over {DIVERGENCE_FACTOR:g}x its "
+                f"lowest ({self.lowest_loss:.4g}); stopped rather than train on garbage: "
+                "lower --learning-rate"
+            )
+        self.lowest_loss = min(self.lowest_loss, loss)
 
     def _current_epoch(self) -> int:
         return self.last_epoch_done + 1

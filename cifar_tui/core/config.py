@@ -7,8 +7,6 @@ import copy
 import dataclasses
 import difflib
 import math
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 import tomli_w
 
+from cifar_tui.core.atomic import atomic_write_text
 from cifar_tui.core.errors import UserError
 
 DEFAULT_PRESET = "recipe-2018"
@@ -105,7 +104,7 @@ class TrainConfig:
     """The rate after each of lr_step_epochs (same length)."""
     warmup_epochs: float = _knob(0.0, "linear warm-up epochs (onecycle/cosine)", "[0, 10000]")
     """Linear warm-up for onecycle/cosine, in epochs (fractions allowed; capped at epochs)."""
-    weight_decay: float = _knob(1e-4, "L2 on conv/dense kernels", "[0, 1)")
+    weight_decay: float = _knob(1e-4, "L2 weight decay on kernels", "[0, 1)")
     """L2 factor on conv and dense kernels (a loss term, as in the recipe)."""
     dropout: list[float] = _knob([0.2, 0.3, 0.4], "dropout per conv block (3 rates)", "[0, 1)")
     """Dropout after each of the three conv blocks' pooling."""
@@ -372,17 +371,7 @@ def save_config(config: TrainConfig, path: Path) -> None:
         + tomli_w.dumps(config.validate().to_dict())
     )
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0600; a config is no secret
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())  # on disk before the rename makes it the config
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        atomic_write_text(path, text)  # temp file, fsync, rename: a kill leaves the old config
     except OSError as error:
         raise ConfigError(f"cannot write config file {path}: {error}") from None
 

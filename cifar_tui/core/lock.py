@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import socket
 import threading
 import time
@@ -206,6 +207,7 @@ class RunLock:
         while time.monotonic() < deadline:
             if self._try_create(data):
                 self.info = info
+                self._remove_litter()
                 return
             try:
                 seen = self.path.read_bytes()
@@ -216,6 +218,17 @@ class RunLock:
                 raise self._locked_error(holder)
             self._break_stale(seen)  # a dead holder, or garbage (e.g. a disk-full empty file)
         raise RunLockedError(f"could not take over the stale lock {self.path}; delete it and retry")
+
+    def _remove_litter(self) -> None:
+        # A taker killed between writing its temp file and unlinking it (a microsecond window)
+        # leaves `.trainer.lock.PID.TID.tmp`. Once we hold the lock, any such file is litter:
+        # a taker racing us would only lose its temp, and then find the lock held.
+        pattern = re.compile(re.escape(f".{self.path.name}.") + r"\d+\.\d+\.tmp")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.path.parent):
+                if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     def release(self) -> None:
         """Remove the lock if it is still ours (never someone else's that replaced a stale one)."""

@@ -168,7 +168,12 @@ def _train(
     latest = checkpoints.read_latest(run.checkpoint_dir) if resume else None
     if resume:  # we hold the lock: what a killed trainer left half-written is litter now
         checkpoints.remove_leftovers(run.checkpoint_dir, latest)
-        for written in (run.model_path, run.predictions_path, run.path / AUGMENTATION_PREVIEW_FILE):
+        for written in (
+            run.model_path,
+            run.predictions_path,
+            run.path / AUGMENTATION_PREVIEW_FILE,
+            run.config_path,
+        ):
             remove_temp_files(written)
     initial_epoch, initial_step = (latest.epoch, latest.step) if latest else (0, 0)
     if initial_epoch > config.epochs:  # == : all trained, killed before `finished`: evaluate

@@ -272,7 +272,7 @@ def test_save_syncs_before_it_renames(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     save_config(TrainConfig(), tmp_path / "run.toml")
-    assert calls == ["fsync", "replace"]
+    assert calls == ["fsync", "replace", "fsync"]  # the file, the rename, then the folder
 
 
 @pytest.mark.parametrize("failing", ["replace", "fsync"])

@@ -467,3 +467,54 @@ def test_mutated_valid_batch_loads_or_raises_data_error(data: st.DataObject) -> 
     # Whatever survives unpickling must pass or fail validation cleanly too.
     with contextlib.suppress(DataError):
         _check_batch(result, "mutated", "fix")
+
+
+@pytest.mark.parametrize("download", ["fails", "succeeds"])
+def test_keras_download_is_the_last_resort(
+    download: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing local: no --data-dir, no $CIFAR10_DIR, an empty home. Only then Keras downloads.
+    keras = pytest.importorskip("keras")
+    import socket
+
+    from cifar_tui.commands.train import load_data
+
+    for name in ("CIFAR10_DIR", "KERAS_HOME", "CIFAR_TUI_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(socket, "setdefaulttimeout", lambda seconds: None)
+    calls = []
+
+    def fake_keras_download() -> None:
+        calls.append(download)
+        if download == "fails":
+            raise OSError("URL fetch failure:\n [Errno -3] Temporary failure in name resolution")
+        write_cifar_archive(tmp_path / ".keras" / "datasets", per_batch=20, extracted=True)
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", fake_keras_download)
+    if download == "fails":
+        with pytest.raises(DataError) as error:
+            load_data(None)
+        message = str(error.value)
+        assert "\n" not in message
+        assert "Keras's download failed too (URL fetch failure: [Errno -3]" in message
+        assert "looked in $CIFAR10_DIR (unset), ~/.keras/datasets" in message  # where, first
+    else:
+        assert len(load_data(None).x_train) == 100  # what Keras left in its cache is read
+    assert calls == [download]
+
+
+@pytest.mark.parametrize("why", ["--data-dir", "CIFAR_TUI_OFFLINE"])
+def test_no_download_with_data_dir_or_offline(
+    why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keras = pytest.importorskip("keras")
+    from cifar_tui.commands.train import load_data
+
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: pytest.fail("downloaded"))
+    if why == "CIFAR_TUI_OFFLINE":
+        monkeypatch.setenv("CIFAR_TUI_OFFLINE", "1")
+    with pytest.raises(DataError):
+        load_data(str(tmp_path / "missing") if why == "--data-dir" else None)

@@ -231,3 +231,14 @@ def test_read_lock_missing_or_folder_is_none(lock_path: Path) -> None:
     assert read_lock(lock_path) is None
     lock_path.mkdir()
     assert read_lock(lock_path) is None
+
+
+def test_acquire_removes_temp_files_that_killed_takers_left(lock_path: Path) -> None:
+    litter = [lock_path.with_name(f".{lock_path.name}.{pid}.140.tmp") for pid in (999_999, 12)]
+    for path in litter:
+        path.write_bytes(b'{"pid": 1')  # a taker killed mid-write
+    unrelated = lock_path.with_name(f".{lock_path.name}.notes.tmp")
+    unrelated.write_text("not ours to delete")
+    with RunLock(lock_path):
+        assert not any(path.exists() for path in litter)
+    assert _leftovers(lock_path) == [unrelated.name]

@@ -37,6 +37,16 @@ def test_models_take_uint8_and_return_probabilities(
     assert out.shape == (2, 10) and np.allclose(out.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_recipe_weight_decay_is_on_the_convolutions_only() -> None:
+    # RECIPE.md: each Conv2D has L2 1e-4; the head is a plain Dense(10, softmax).
+    model = model_lib.build_model(preset("recipe-2018"), NORMALIZATION)
+    regularized = sorted(
+        layer.name for layer in model.layers if getattr(layer, "kernel_regularizer", None)
+    )
+    assert regularized == [f"block{b}_conv{c}" for b in (1, 2, 3) for c in (1, 2)]
+    assert model.get_layer("block1_conv1").kernel_regularizer.l2 == pytest.approx(1e-4)
+
+
 def test_normalization_is_the_recipes_scalar_z_score() -> None:
     images = np.random.default_rng(0).integers(0, 256, (50, 32, 32, 3), dtype=np.uint8)
     stats = model_lib.compute_normalization(images, per_channel=False)
