@@ -247,7 +247,7 @@ def _train(
         pid=os.getpid(),
         host=socket.gethostname(),
         resumed=bool(latest),
-        data_source=str(data.source),
+        data_source=str(Path(data.source).resolve()),  # the app may start elsewhere
     )
     print(
         f"{'resuming' if latest else 'training'} {run.name}: {config.architecture}, "

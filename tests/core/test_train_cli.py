@@ -79,6 +79,7 @@ def test_events_record_the_whole_run(trained: dict) -> None:
     started = events[0]
     assert started["train_size"] == 500 and started["steps_per_epoch"] == 10
     assert started["replicas"] == 1 and started["strategy"] == "one-device"
+    assert Path(started["data_source"]).is_absolute()  # an app started elsewhere finds it
     for event in (e for e in events if e["type"] == "epoch_ended"):
         for field in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
                       "seconds", "images_per_second"):  # fmt: skip
