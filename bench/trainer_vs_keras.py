@@ -14,7 +14,7 @@ that round); the table reports the median and the range over the rounds, since a
 drifts by more than the gap being measured.
 
     .venv/bin/python bench/trainer_vs_keras.py --data-dir ../shared/data [--preset recipe-2018]
-        [--train-size 8192] [--epochs 3] [--rounds 3] [--with-app]
+        [--train-size 8192] [--epochs 3] [--rounds 3] [--with-app] [--control]
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ PLAIN_KERAS = textwrap.dedent(
     print(json.dumps(rates))
     """
 )
+
+
+# The bare script once more, as its own side: how far apart two identical sides land on this
+# machine, which is the smallest gap the other ratios can show.
+CONTROL = "plain Keras `model.fit` again (A/A control)"
 
 
 def plain_keras(preset: str, data_dir: str, epochs: int, train_size: int) -> list[float]:
@@ -137,10 +142,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--with-app", action="store_true", help="also train with the app watching")
+    parser.add_argument(
+        "--control", action="store_true",
+        help="also run the bare script a second time (an A/A side: the ratio's noise floor)",
+    )  # fmt: skip
     args = parser.parse_args()
     sides = ["plain Keras `model.fit`", "`cifar-tui train`"]
     if args.with_app:
         sides.append("`cifar-tui train`, app attached (120x40 pty)")
+    if args.control:
+        sides.append(CONTROL)
     rates: dict[str, list[list[float]]] = {side: [] for side in sides}
     whole: list[float] = []
     with tempfile.TemporaryDirectory() as models:
@@ -149,7 +160,7 @@ def main() -> None:
             # (A B C, B C A, C A B, ...), so no side always runs first or after the same one.
             shift = round_number % len(sides)
             for side in sides[shift:] + sides[:shift]:
-                if side == sides[0]:
+                if side in (sides[0], CONTROL):
                     rates[side].append(
                         plain_keras(args.preset, args.data_dir, args.epochs, args.train_size)
                     )
