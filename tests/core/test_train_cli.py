@@ -256,6 +256,27 @@ def test_sigint_stops_with_a_checkpoint_and_resume_matches(
     assert final["val_accuracy"] == expected["val_accuracy"]
 
 
+def test_sigterm_stops_with_a_checkpoint_too(cifar_archive: Path, tmp_path: Path) -> None:
+    # What `kill`, systemd and batch schedulers send: the same clean stop as Ctrl-C.
+    args = [*TINY, "--batch-size", "10", "--epochs", "2", "--data-dir", cifar_archive,
+            "--models-dir", tmp_path, "--name", "terminated"]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cifar_tui", "train", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "CIFAR_TUI_OFFLINE": "1"},
+    )  # fmt: skip
+    events_path = tmp_path / "terminated" / "events.jsonl"
+    _wait_for(lambda: any(e["type"] == "batch" and e["step"] >= 5
+                          for e in read_events(events_path)))  # fmt: skip
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    stopped = read_events(events_path)[-1]
+    assert stopped["type"] == "stopped" and stopped["reason"] == "SIGTERM"
+    latest = json.loads((tmp_path / "terminated" / "checkpoint" / "latest.json").read_text())
+    assert (latest["epoch"], latest["step"]) == (stopped["epoch"], stopped["step"])
+
+
 def test_a_diverging_loss_fails_the_run_with_a_reason(cifar_archive: Path, tmp_path: Path) -> None:
     result = cli("train", *TINY, "--epochs", "2", "--optimizer", "sgd", "--learning-rate", "10",
                  "--lr-schedule", "constant", "--data-dir", cifar_archive, "--models-dir",
