@@ -33,9 +33,8 @@ seed = {seed}
 epochs = {epochs}
 batch_size = 128
 learning_rate = 0.001
-train_size = 45000
-validation_size = 5000
-augment = true
+validation_split = 0.1
+horizontal_flip = true
 """
 
 

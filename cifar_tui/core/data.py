@@ -100,6 +100,15 @@ def _pretty(path: Path, home: Path) -> str:
         return str(path)
 
 
+def _expand_user(path: Path) -> Path:
+    """`path` with a leading ~ or ~user expanded; left as it is when that user does not exist
+    (Path.expanduser raises then), so the caller reports the path as not found."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
+
+
 def find_cifar10(
     data_dir: str | Path | None = None,
     env: Mapping[str, str] = os.environ,
@@ -118,7 +127,7 @@ def find_cifar10(
     """
     home = Path.home() if home is None else home
     if data_dir is not None:
-        path = Path(data_dir).expanduser()
+        path = _expand_user(Path(data_dir))
         if not path.exists():
             raise DataError(f"--data-dir {path} does not exist; point it at {_EXPECTED}")
         found = _resolve(path)
@@ -128,7 +137,7 @@ def find_cifar10(
     places = []
     env_dir = env.get("CIFAR10_DIR", "")
     if env_dir:
-        found = _resolve(Path(env_dir).expanduser())
+        found = _resolve(_expand_user(Path(env_dir)))
         if found is not None:
             return found
         # A stale CIFAR10_DIR should not hide a good Keras cache; the final message names it.
@@ -136,7 +145,7 @@ def find_cifar10(
     else:
         places.append("$CIFAR10_DIR (unset)")
     keras_home = Path(env["KERAS_HOME"]) if env.get("KERAS_HOME") else home / ".keras"
-    datasets = keras_home.expanduser() / "datasets"
+    datasets = _expand_user(keras_home) / "datasets"
     for name in _KERAS_ENTRIES:
         found = _resolve(datasets / name) if (datasets / name).exists() else None
         if found is not None:

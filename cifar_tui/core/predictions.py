@@ -83,7 +83,9 @@ def load_predictions(path: Path) -> Predictions:
     except FileNotFoundError:
         raise PredictionsError(f"{path} does not exist yet (no epoch has finished)") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise PredictionsError(f"{path} is not a readable predictions file ({error})") from None
+        # numpy's text for a non-.npz file advises loading it "unsafely": not for our users.
+        reason = "not an .npz archive" if "pickle" in str(error) else str(error)
+        raise PredictionsError(f"{path} is not a readable predictions file ({reason})") from None
     for name in ("probabilities", "labels"):
         if name not in arrays:
             raise PredictionsError(f"{path} has no {name!r} array (has {sorted(arrays)})")

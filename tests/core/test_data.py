@@ -518,3 +518,11 @@ def test_no_download_with_data_dir_or_offline(
         monkeypatch.setenv("CIFAR_TUI_OFFLINE", "1")
     with pytest.raises(DataError):
         load_data(str(tmp_path / "missing") if why == "--data-dir" else None)
+
+
+def test_an_unknown_users_home_is_reported_not_raised(tmp_path: Path) -> None:
+    # Path.expanduser raises RuntimeError for "~nosuchuser": that must stay a one-line DataError.
+    with pytest.raises(DataError, match="--data-dir ~nosuchuser-cifar/data does not exist"):
+        find_cifar10("~nosuchuser-cifar/data", env={}, home=tmp_path)
+    with pytest.raises(DataError, match=r"\$CIFAR10_DIR=~nosuchuser-cifar"):
+        find_cifar10(None, env={"CIFAR10_DIR": "~nosuchuser-cifar"}, home=tmp_path)

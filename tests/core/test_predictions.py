@@ -218,6 +218,12 @@ def test_load_predictions_rejects_malformed_files(
     [
         pytest.param(None, "does not exist yet", id="missing"),
         pytest.param(b"PK\x03\x04 half-written", "not a readable predictions file", id="torn"),
+        # numpy would say "load it unsafely with allow_pickle": never advice for a user
+        pytest.param(
+            b"plain garbage",
+            r"not a readable predictions file \(not an \.npz archive\)$",
+            id="not npz",
+        ),
     ],
 )
 def test_load_predictions_missing_or_torn(

@@ -123,3 +123,47 @@ def test_status_text(
     text = status_text(run, predictions, class_names=CLASS_NAMES, **state)
     assert text.plain == expected
     assert text.style == ("" if run is None else "bold")
+
+
+NARROW_VIEW = PredictionView(misclassified_only=True, true_class=3, sort="descending")
+FULL_LINE = f"{RUN} · epoch 3 · test accuracy 50.0% · 4 of 4 shown (all) · 2/4"  # 86 columns
+
+
+@pytest.mark.parametrize(
+    ("width", "options", "expected"),
+    [
+        pytest.param(None, {}, FULL_LINE, id="no-limit"),
+        pytest.param(86, {}, FULL_LINE, id="exactly-fits"),
+        pytest.param(85, {}, f"{RUN} · epoch 3 · accuracy 50.0% · 2/4 (all)", id="short"),
+        pytest.param(
+            78,
+            {"view": NARROW_VIEW},
+            "epoch 3 · accuracy 50.0% · 2/4 (misclassified · true cat · confidence ↓)",
+            id="without-the-run",
+        ),
+        pytest.param(
+            71,
+            {"view": NARROW_VIEW},
+            "2/4 (misclassified · true cat · confidence ↓)",
+            id="position-and-view",
+        ),
+        pytest.param(20, {"view": NARROW_VIEW}, "2/4 (misclassified …", id="cut"),
+        pytest.param(
+            40, {"shown_count": 0}, "epoch 3 · accuracy 50.0% · 0 shown (all)", id="nothing-shown"
+        ),
+        pytest.param(
+            73,
+            {"mode": "confusion"},
+            f"{RUN} · epoch 3 · accuracy 50.0% · confusion matrix",
+            id="confusion",
+        ),
+    ],
+)
+def test_status_text_shortens_to_fit(width: int | None, options: dict, expected: str) -> None:
+    """A narrow line keeps the position, the filters and the sort; the test accuracy's words,
+    the run's name (the app's top line shows it), epoch and accuracy go first."""
+    state = {"loading": False, "mode": "grid", "view": PredictionView(), "shown_count": 4}
+    state = {**state, "cursor": 1, **options}
+    text = status_text(RUN, PREDICTIONS, class_names=CLASS_NAMES, width=width, **state)
+    assert text.plain == expected
+    assert width is None or len(text.plain) <= width

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,21 @@ def test_make_app_refuses_an_unknown_run(models_dir: Path) -> None:
 
     with pytest.raises(UserError, match="no run named 'nosuch'"):
         cifar_tui.app.make_app(models_dir, open_run="nosuch", start_screen="monitor")
+
+
+@pytest.mark.parametrize("verb", [[], ["watch", "x"]], ids=["app", "watch"])
+def test_without_a_terminal_one_line_points_at_train(tmp_path: Path, verb: list[str]) -> None:
+    """Piped or cron'd, the app does not start: one line says what to run instead."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "cifar_tui", *verb],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert finished.returncode == 2
+    assert finished.stdout == ""
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith("cifar-tui: error: the app needs a terminal")
+    assert "`cifar-tui train" in line and "Traceback" not in finished.stderr

@@ -6,18 +6,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from run_fixtures import fake_events
+from rich.text import Text
+from run_fixtures import fake_events, fake_predictions
+from textual.geometry import Region
 from textual.message import Message
+from textual.widget import Widget
 from ui_support import FAILED, FINISHED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder
 from cifar_tui.messages import BatchProgress, EpochEnded, RunFinished
-from cifar_tui.ui.widgets.curves_pane import CurvesPane, epoch_ticks, value_ticks
+from cifar_tui.ui.widgets.curves_pane import CurvesPane
 from cifar_tui.ui.widgets.epoch_table import BEST, EpochTable
 from cifar_tui.ui.widgets.progress_panel import ProgressPanel, bar, format_duration
 from cifar_tui.ui.widgets.run_monitor import RunMonitor, messages_for_events
+from cifar_tui.ui.widgets.run_status import Fact, RunStatus, status_lines
 
 
 async def test_opening_a_finished_run_plots_every_epoch(
@@ -136,16 +141,6 @@ def test_progress_helpers() -> None:
     assert format_duration(185) == "3m 05s"
     assert format_duration(7620) == "2h 07m"
     assert format_duration(None) == "-"
-    assert epoch_ticks([1, 2, 3]) == [1, 2, 3]
-    assert epoch_ticks(list(range(1, 11))) == [1, 3, 5, 7, 10]
-    assert epoch_ticks(list(range(1, 126))) == [1, 26, 51, 76, 101, 125]
-    assert epoch_ticks(list(range(1, 11)), most=3) == [1, 6, 10]
-    assert epoch_ticks([4]) == [4]
-    assert value_ticks([0.77, 1.74], count=3) == ([0.77, 1.255, 1.74], ["0.8", "1.3", "1.7"])
-    assert value_ticks([0.0005, 0.001], count=3)[1] == ["0.0005", "0.0008", "0.0010"]
-    assert value_ticks([0.000999881, 0.000999991], count=2)[1] == ["0.0009999", "0.0010000"]
-    assert value_ticks([2.0, 2.0]) == ([2.0], ["2"])
-    assert epoch_ticks([]) == []
 
 
 @pytest.mark.parametrize(
@@ -173,3 +168,146 @@ def test_eta_before_and_after_the_first_epoch(
         panel.batch({"epoch": epoch, "step": step, "steps": 100, "time": when})
     assert panel.eta_seconds() == (pytest.approx(eta) if eta is not None else None)
     assert panel.eta_is_rough == rough
+
+
+# --- the status line: facts whole at any width, the best epoch always in view ------------------
+
+TITLE = Text("recipe-full  ● running")
+RESULTS = [Fact("best 86.66% @60", room=17), Fact("test acc 84.71%", room=16)]
+SETUP = [
+    Fact("recipe-2018"),
+    Fact("CPU (2 cores, AVX512-BF16)"),
+    Fact("mixed_bfloat16"),
+    Fact("one-device x1"),
+]
+ONE_LINE = (
+    "recipe-full  ● running · best 86.66% @60 · test acc 84.71% · recipe-2018 · "
+    "CPU (2 cores, AVX512-BF16) · mixed_bfloat16 · one-device x1"
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "results", "setup", "width", "lines"),
+    [
+        pytest.param(TITLE, RESULTS, SETUP, 160, [ONE_LINE], id="wide-one-line"),
+        pytest.param(
+            TITLE, RESULTS, SETUP, 78,
+            [
+                "recipe-full  ● running · best 86.66% @60 · test acc 84.71%",
+                "recipe-2018 · CPU (2 cores, AVX512-BF16) · mixed_bfloat16 · one-device x1",
+            ],
+            id="80-columns-two-lines",
+        ),
+        pytest.param(
+            TITLE, RESULTS, SETUP, 44,
+            [
+                "recipe-full  ● running · best 86.66% @60",  # the least important facts go
+                "recipe-2018 · CPU (2 cores, AVX512-BF16)",
+            ],
+            id="narrow-drops-whole-facts",
+        ),
+        pytest.param(
+            TITLE, RESULTS, SETUP, 32,
+            ["recipe-full  ● running", "recipe-2018 · mixed_bfloat16"],
+            id="a-long-fact-left-out-a-short-one-still-fits",
+        ),
+        pytest.param(
+            TITLE, [Fact("", room=17), Fact("", room=16)], SETUP, 130,
+            [
+                "recipe-full  ● running",
+                "recipe-2018 · CPU (2 cores, AVX512-BF16) · mixed_bfloat16 · one-device x1",
+            ],
+            id="room-kept-for-results-to-come",  # no jump to two lines at the first epoch
+        ),
+        pytest.param(
+            Text("2026-11-25_1915_a-very-long-run-name  ✓ finished"), RESULTS, [], 30,
+            ["2026-11-25_1915_a-very-long-r…"], id="title-cut-with-an-ellipsis",
+        ),
+    ],
+)  # fmt: skip
+def test_status_lines_never_split_a_fact(
+    title: Text, results: list[Fact], setup: list[Fact], width: int, lines: list[str]
+) -> None:
+    shown = status_lines(title, results, setup, width)
+    assert [line.plain for line in shown] == lines
+    assert all(line.cell_len <= width for line in shown)
+
+
+def _recipe_like_run(models_dir: Path, epochs: int = 12, best: int = 3) -> RunFolder:
+    """A recipe run on the CPU whose best validation accuracy came early (epoch `best`)."""
+    run = create_run_folder(models_dir, "recipe-full")
+    run.config_path.write_text('preset = "recipe-2018"\n')
+    np.savez(run.predictions_path, **fake_predictions())
+    with EventWriter(run.events_path, fsync=False) as events:
+        events.append(
+            "run_started", run=run.name, config={"preset": "recipe-2018", "epochs": 125},
+            device="CPU (2 cores, AVX512-BF16)", strategy="one-device", replicas=1,
+            mixed_precision="mixed_bfloat16", steps_per_epoch=781, epochs=125, initial_epoch=0,
+        )  # fmt: skip
+        for epoch in range(1, epochs + 1):
+            val = 0.8666 if epoch == best else 0.80 + 0.001 * epoch
+            events.append(
+                "epoch_ended", epoch=epoch, epochs=125, loss=0.7, accuracy=0.8, val_loss=0.5,
+                val_accuracy=val, test_accuracy=val, learning_rate=0.001, seconds=90.0,
+                images_per_second=590.0,
+            )  # fmt: skip
+    return run
+
+
+async def test_at_80x24_the_status_shows_the_best_epoch_the_table_scrolled_away(
+    app_factory: Callable[..., CifarApp], models_dir: Path
+) -> None:
+    _recipe_like_run(models_dir)
+    app = app_factory(open_run="recipe-full", start_screen="monitor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        monitor = app.screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: monitor.loaded)
+        table = app.screen.query_one(EpochTable)
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.pause()
+        assert table.best_epoch == 3
+        assert BEST not in _on_screen(table)  # the star's row is out of view at 80x24
+        status = app.screen.query_one(RunStatus)
+        assert status.text.splitlines() == [
+            "recipe-full  ! interrupted · best 86.66% @3 · test acc 81.20%",
+            "recipe-2018 · CPU (2 cores, AVX512-BF16) · mixed_bfloat16 · one-device x1",
+        ]
+        assert _on_screen(status).splitlines() == [f" {line}" for line in status.text.splitlines()]
+
+
+async def test_the_status_takes_one_line_when_it_fits(
+    app_factory: Callable[..., CifarApp], models_dir: Path
+) -> None:
+    _recipe_like_run(models_dir)
+    app = app_factory(open_run="recipe-full", start_screen="monitor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        monitor = app.screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: monitor.loaded)
+        status = app.screen.query_one(RunStatus)
+        assert len(status.text.splitlines()) == 2  # beside the GPU pane: 78 columns
+        await pilot.resize_terminal(200, 40)
+        await pilot.pause()
+        assert status.size.height == 1
+        assert status.text == (
+            "recipe-full  ! interrupted · best 86.66% @3 · test acc 81.20% · recipe-2018 · "
+            "CPU (2 cores, AVX512-BF16) · mixed_bfloat16 · one-device x1"
+        )
+
+
+def _on_screen(widget: Widget) -> str:
+    """The widget's text as drawn, line by line (right-trimmed)."""
+    lines = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return "\n".join(strip.text.rstrip() for strip in lines)
+
+
+async def test_with_no_run_open_the_status_says_how_to_open_one(
+    app_factory: Callable[..., CifarApp],
+) -> None:
+    app = app_factory(start_screen="monitor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = app.screen.query_one(RunStatus)
+        assert status.text == (
+            "No run selected: press 1 for the runs list, 4 to configure a new run."
+        )
+        assert _on_screen(status).strip() == status.text

@@ -15,7 +15,7 @@ from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions
 from textual.app import App, ComposeResult
 from textual.geometry import Size
 from textual.pilot import Pilot
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from ui_support import until_screen_stable
 
 from cifar_tui.core.data import CLASS_NAMES, DataError
@@ -189,6 +189,42 @@ async def test_navigation_moves_the_selection(finished_run: tuple[RunFolder, Pat
         assert browser.cursor == 0
 
 
+async def test_first_zoom_at_80_columns_draws_the_bars_full_width(
+    finished_run: tuple[RunFolder, Path],
+) -> None:
+    """Below 100 columns the detail column is hidden (0 wide) until `z` shows it; the class list
+    must be drawn for the width it gets once shown, not for the hidden column (6-cell bars)."""
+    app = BrowserApp(*finished_run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = await loaded(pilot)
+        await until_screen_stable(pilot)
+        info = app.query_one("#browser-detail-info", Static)
+        assert browser.has_class("-detail-hidden") and info.content_size.width == 0
+        await pilot.press("z")
+        await until_screen_stable(pilot)
+        assert info.content_size.width >= 17 + 24  # "*automobile " + 24-cell bar + " 100%"
+        classes = str(info.render()).split("\n")[1:-1]
+        assert classes and all(line.count("█") + line.count("░") == 24 for line in classes)
+
+
+async def test_status_line_fits_80_columns(finished_run: tuple[RunFolder, Path]) -> None:
+    """The position, the filters and the sort stay on one line; the run's name goes first."""
+    app = BrowserApp(*finished_run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await until_screen_stable(pilot)
+        status = app.query_one("#browser-status", Static)
+        for key, expected in [
+            ("", f"{RUN_NAME} · epoch 3 · accuracy 70.0% · 1/100 (all)"),
+            ("m", f"{RUN_NAME} · epoch 3 · accuracy 70.0% · 1/30 (misclassified)"),
+            ("s", "epoch 3 · accuracy 70.0% · 1/30 (misclassified · confidence ↓)"),
+        ]:
+            if key:
+                await pilot.press(key)
+                await pilot.pause()
+            assert str(status.render()) == expected and status.size.height == 1
+
+
 async def test_m_shows_only_the_thirty_misclassified(finished_run: tuple[RunFolder, Path]) -> None:
     app = BrowserApp(*finished_run)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -201,7 +237,7 @@ async def test_m_shows_only_the_thirty_misclassified(finished_run: tuple[RunFold
         assert not predictions.correct[shown].any()
         await pilot.pause()
         assert all(cell.correct is False for cell in shown_cells(browser))
-        assert "30 of 100 shown (misclassified)" in str(app.query_one("#browser-status").render())  # type: ignore[attr-defined]
+        assert "1/30 (misclassified)" in str(app.query_one("#browser-status").render())  # type: ignore[attr-defined]
         # The detail lists the true class even when it is not among the most probable.
         selected = browser.selected_index
         assert selected is not None

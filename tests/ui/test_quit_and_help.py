@@ -1,4 +1,4 @@
-"""Quitting while a run trains asks first; the help screen lists the keys."""
+"""Quitting while a run trains asks first; the help lists every key, the footers fit 80 columns."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from ui_support import RUNNING, wait_for
+from textual.binding import Binding
+from textual.widgets._footer import FooterKey
+from ui_support import FINISHED, RUNNING, settle, wait_for
 
-from cifar_tui.app import CifarApp
+from cifar_tui.app import SCREENS, CifarApp
 from cifar_tui.core import launcher
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.screens.help_screen import HelpScreen
 from cifar_tui.ui.screens.quit_screen import QuitScreen
 from cifar_tui.ui.screens.runs_screen import RunsScreen
+from cifar_tui.ui.widgets.key_footer import KeyFooter
+from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
 
 
 @pytest.fixture
@@ -82,3 +86,60 @@ async def test_help_lists_the_screen_keys(app_factory: Callable[..., CifarApp]) 
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("question_mark")
         assert isinstance(app.screen, RunsScreen)
+
+
+def help_text(help_screen: HelpScreen) -> str:
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(help_screen._keys_table())  # noqa: SLF001
+    return console.export_text()
+
+
+async def test_help_lists_every_browse_key_once(app_factory: Callable[..., CifarApp]) -> None:
+    """Hidden keys (hjkl, pgup, x, r, T, P) are listed too; keys of one action share a line."""
+    app = app_factory(open_run=FINISHED, start_screen="browse")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.focused, PredictionBrowser))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        lines = dict(app.screen.screen_keys)
+        for keys in ["← ↓ ↑ → h j k l", "pgup / pgdn", "home / end", "t / T", "p / P", "x", "r"]:
+            assert keys in lines
+        assert lines["z / ⏎"].startswith("Zoom")
+        assert sum("Zoom" in text for text in lines.values()) == 1
+        listed = [key for keys in lines for key in keys.replace(" / ", " ").split()]
+        bound = Binding.make_bindings(PredictionBrowser.BINDINGS)
+        assert sorted(listed) == sorted(app.get_key_display(binding) for binding in bound)
+        text = help_text(app.screen)
+        assert "x                Clear filters and sort" in text
+        assert "prediction browser of the open run" in text  # and the app's keys
+
+
+@pytest.mark.parametrize("mode", list(SCREENS))
+async def test_every_footer_fits_80_columns(
+    app_factory: Callable[..., CifarApp], with_running: Path, mode: str
+) -> None:
+    """Each key the footer shows is whole on screen at 80x24, its label included."""
+    app = app_factory(open_run=FINISHED, start_screen=mode)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
+        footer_line = app.screen._compositor.render_strips()[-1].text  # noqa: SLF001
+        assert keys and all(key.region.right <= 80 for key in keys)
+        for key in keys:
+            assert f"{key.key_display} {key.description}" in footer_line
+        last = keys[-1]
+        assert footer_line.rstrip().endswith(f"{last.key_display} {last.description}")
+
+
+async def test_the_browse_footer_is_compact_only_when_narrow(
+    app_factory: Callable[..., CifarApp],
+) -> None:
+    app = app_factory(open_run=FINISHED, start_screen="browse")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        assert footer.compact  # nine keys: 81 columns in the roomy style
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: not footer.compact)
+        keys = list(footer.query(FooterKey))
+        assert keys[-1].region.right <= 81 < 120

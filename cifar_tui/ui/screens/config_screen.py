@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -29,6 +30,11 @@ class ConfigScreen(Screen[None]):
         Binding("ctrl+o", "load", "Load", priority=True),
         Binding("escape", "unfocus", "Unfocus", show=False),
     ]
+
+    DEFAULT_CSS = """
+    #config-message { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+    """The message line shows one line whatever its length (the notification holds it all)."""
 
     app: CifarApp  # type: ignore[assignment]
 
@@ -60,13 +66,33 @@ class ConfigScreen(Screen[None]):
     def form(self) -> ConfigForm:
         return self.query_one(ConfigForm)
 
-    def say(self, message: str, error: bool = False) -> None:
-        """Show one line under the form (and as a notification if it is an error)."""
+    def say(self, message: str, error: bool = False, full: str | None = None) -> None:
+        """Show one line under the form, cut with an ellipsis if it is too long; an error also
+        shows as a notification, in `full` if given (say, with the whole path)."""
         line = self.query_one("#config-message", Static)
-        line.update(message)
+        line.update(Text(message))
         line.set_class(error, "-error")
         if error:
-            self.notify(message, severity="error")
+            self.notify(full or message, severity="error")
+
+    def _config_file(self) -> Path | None:
+        """The path typed into 'config file', or None (and why) if there is none."""
+        typed = self._value("#config-path")
+        if not typed:
+            self.say("Type a file path into 'config file' first.", error=True)
+            self.query_one("#config-path").focus()
+            return None
+        try:
+            return Path(typed).expanduser()
+        except RuntimeError:  # "~nosuchuser/..." names a home folder that does not exist
+            self.say(f"config file {typed}: no such user's home folder", error=True)
+            return None
+
+    def _file_error(self, doing: str, error: ConfigError, path: Path) -> None:
+        # The line names the file and the field; its whole path is in the box above (and in
+        # the notification), and would push the field out of a narrow line.
+        short = str(error).replace(f"config file {path}", path.name).replace(str(path), path.name)
+        self.say(f"{doing}: {short}", error=True, full=f"{doing}: {error}")
 
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
@@ -92,32 +118,32 @@ class ConfigScreen(Screen[None]):
             self.query_one("#run-name", Input).value = ""
 
     def action_save(self) -> None:
-        path = self._value("#config-path")
-        if not path:
-            self.say("Type a file path into 'config file' first.", error=True)
-            self.query_one("#config-path").focus()
+        path = self._config_file()
+        if path is None:
             return
         problems = self.form.validate_form()
         if problems:
             self.say(f"Cannot save: {problems[0].message}", error=True)
             return
         try:
-            save_config(self.form.config, Path(path).expanduser())
+            save_config(self.form.config, path)
         except ConfigError as error:
-            self.say(str(error), error=True)
+            self._file_error("Not saved", error, path)
             return
         self.say(f"Saved {path}.")
 
     def action_load(self) -> None:
-        path = self._value("#config-path")
-        if not path:
-            self.say("Type a file path into 'config file' first.", error=True)
-            self.query_one("#config-path").focus()
+        path = self._config_file()
+        if path is None:
+            return
+        if path.exists() and not (path.is_file() or path.is_dir()):
+            # /dev/zero never ends and a FIFO may never answer: reading would hang the app.
+            self.say(f"Not loaded: {path.name} is not a regular file", error=True)
             return
         try:
-            config = load_config(Path(path).expanduser())
-        except ConfigError as error:
-            self.say(str(error), error=True)
+            config = load_config(path)
+        except ConfigError as error:  # the form keeps what it holds
+            self._file_error("Not loaded", error, path)
             return
         self.form.fill(config)
         self.say(f"Loaded {path} (preset {config.preset}).")

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -40,13 +41,30 @@ class HelpScreen(ModalScreen[None]):
 
     @classmethod
     def for_app(cls, app: App[object]) -> HelpScreen:
-        """Help for the keys the app's current screen and focused widget offer right now."""
-        keys = [
-            (binding.key_display or app.get_key_display(binding), binding.description)
-            for binding in (active.binding for active in app.active_bindings.values())
-            if binding.show and binding.action not in ("help", "quit")
+        """Help for the keys the app's current screen and focused widget offer right now.
+
+        Every key this project binds there is listed, the footer's and the hidden ones (hjkl,
+        pgup, ...), one line per action: "z / ⏎  Zoom". The app's own keys are under
+        "Everywhere", and Textual's stock keys (a table's cursor, a text field's editing) are left
+        out. A binding's tooltip, if any, is its longer help text.
+        """
+        lines: dict[tuple[int, str], tuple[list[str], list[str]]] = {}
+        for node, binding, _enabled, tooltip in app.active_bindings.values():
+            if node is app or not binding.description or not _is_our_binding(node, binding):
+                continue
+            action = binding.action.split("(")[0]  # move(-1, 0) and move(1, 0): one line
+            keys, texts = lines.setdefault((id(node), action), ([], []))
+            key = app.get_key_display(binding)
+            text = tooltip or binding.description
+            if key not in keys:
+                keys.append(key)
+            if text not in texts:
+                texts.append(text)
+        screen_keys = [
+            ((" / " if len(keys) <= 2 else " ").join(keys), " / ".join(texts))
+            for keys, texts in lines.values()
         ]
-        return cls(keys, f"{app.current_mode.capitalize()} keys")
+        return cls(screen_keys, f"{app.current_mode.capitalize()} keys")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
@@ -68,3 +86,16 @@ class HelpScreen(ModalScreen[None]):
 
     def on_click(self) -> None:
         self.dismiss()
+
+
+def _is_our_binding(node: DOMNode, binding: Binding) -> bool:
+    """`binding` is declared in the BINDINGS of one of cifar_tui's classes (not Textual's)."""
+    for cls in type(node).__mro__:
+        declared = cls.__dict__.get("BINDINGS")
+        if declared and cls.__module__.startswith("cifar_tui."):
+            if any(
+                (own.key, own.action) == (binding.key, binding.action)
+                for own in Binding.make_bindings(declared)
+            ):
+                return True
+    return False

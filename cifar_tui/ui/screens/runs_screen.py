@@ -2,26 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from cifar_tui.core.runs import RunFolder
+from cifar_tui.core.runs import RunFolder, RunSummary
 from cifar_tui.messages import RunsListed
 from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.mode_bar import ModeBar
-from cifar_tui.ui.widgets.runs_list import RunsList
+from cifar_tui.ui.widgets.runs_list import RunsList, file_stamp, run_notes
 
 if TYPE_CHECKING:
     from cifar_tui.app import CifarApp
 
 
 RESUMABLE = ("stopped", "interrupted", "failed")
+
+NotesKey = tuple[object, ...]
+
+
+def notes_key(run: RunSummary) -> NotesKey:
+    """What the notes of `run` depend on; they are read again when it changes.
+
+    A running run's events change every batch: its notes are read again per epoch instead.
+    """
+    folder = RunFolder(run.path)
+    events = (run.epochs_done,) if run.status == "running" else file_stamp(folder.events_path)
+    return (
+        run.status,
+        file_stamp(folder.config_path),
+        events,
+        file_stamp(folder.predictions_path),
+    )
 
 
 class RunsScreen(Screen[None]):
@@ -37,6 +58,19 @@ class RunsScreen(Screen[None]):
     ]
 
     app: CifarApp  # type: ignore[assignment]
+
+    @dataclass
+    class NotesRead(Message):
+        """What `run_notes` found wrong with the files of one run."""
+
+        run: str
+        key: NotesKey
+        notes: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._notes: dict[str, tuple[NotesKey, list[str]]] = {}
+        """The notes of each run read so far, with what they were read from."""
 
     def compose(self) -> ComposeResult:
         yield ModeBar("runs")
@@ -87,6 +121,11 @@ class RunsScreen(Screen[None]):
             else:
                 detail.update(f"No runs in {where} yet: press n (or 4) to configure and start one.")
             return
+        key = notes_key(run)
+        notes = self._notes.get(run.name, (None, []))[1]
+        if self._notes.get(run.name, (None,))[0] != key:
+            self._notes[run.name] = (key, notes)  # read once per key, even while in flight
+            self.check_run(run, key)
         text = Text()
         text.append(run.name, style="bold")
         text.append(f"  {run.preset or '?'} preset")
@@ -104,7 +143,26 @@ class RunsScreen(Screen[None]):
         }
         if run.status in hints:
             text.append(f"\n{hints[run.status]}", style="dim")
-        detail.update(text)
+        if not notes:
+            detail.update(text)
+            return
+        # One line, cut with an ellipsis when narrow (the monitor shows the notes too).
+        note = Text("⚠ " + "; ".join(notes), style="yellow", no_wrap=True, overflow="ellipsis")
+        detail.update(Group(text, note))
+
+    @work(thread=True, group="notes", exit_on_error=False, description="Checking a run's files")
+    def check_run(self, run: RunSummary, key: NotesKey) -> None:
+        """Read what is wrong with `run`'s files (in a thread: it reads them) and post it."""
+        notes = run_notes(RunFolder(run.path), run.status == "running")
+        self.post_message(self.NotesRead(run.name, key, notes))
+
+    def on_runs_screen_notes_read(self, message: NotesRead) -> None:
+        known = self._notes.get(message.run)
+        if known is not None and known[0] != message.key:
+            return  # the run changed again since: a newer check is on its way
+        self._notes[message.run] = (message.key, message.notes)
+        if known != (message.key, message.notes):
+            self._show_detail()
 
     def _selected_folder(self) -> RunFolder | None:
         run = self.runs_list.selected

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 
 from cifar_tui.core.predictions import Predictions, PredictionView, describe_view
@@ -26,6 +27,7 @@ def status_text(
     shown_count: int,
     cursor: int,
     class_names: Sequence[str],
+    width: int | None = None,
 ) -> Text:
     """The browser's status line, e.g. "run · epoch 3 · test accuracy 70.0% · 30 of 100 shown …".
 
@@ -38,25 +40,38 @@ def status_text(
         shown_count: images that pass the filters.
         cursor: position of the selection among them.
         class_names: label names, in label order.
+        width: columns the line has (None: no limit). A line that would not fit is said shorter:
+            "run · epoch 3 · accuracy 70.0% · 2/30 (misclassified)", then without the run's name
+            (the app's top line shows it), then only the position and the view, cut to `width`.
     """
     if run_name is None:
         return Text("no run selected")
-    text = Text(run_name, style="bold")
     if predictions is None:
-        text.append(" · " + ("loading…" if loading else "no predictions yet"))
-        return text
-    if predictions.epoch is not None:
-        text.append(f" · epoch {predictions.epoch}")
-    text.append(f" · test accuracy {100 * predictions.accuracy:.1f}%")
+        return Text(f"{run_name} · " + ("loading…" if loading else "no predictions yet"), "bold")
+    epoch = [] if predictions.epoch is None else [f"epoch {predictions.epoch}"]
+    accuracy = f"{100 * predictions.accuracy:.1f}%"
     if mode == "grid":
-        text.append(f" · {shown_count} of {len(predictions)} shown")
-        text.append(f" ({describe_view(view, class_names)})")
+        described = describe_view(view, class_names)
+        position = f"{cursor + 1}/{shown_count}" if shown_count else "0 shown"
+        long = f"{shown_count} of {len(predictions)} shown ({described})"
         if shown_count:
-            text.append(f" · {cursor + 1}/{shown_count}")
+            long += f" · {position}"
+        short = f"{position} ({described})"
     elif mode == "confusion":
-        text.append(f" · confusion matrix of {len(predictions)} test images")
+        long, short = f"confusion matrix of {len(predictions)} test images", "confusion matrix"
     else:
-        text.append(" · augmentation preview")
+        long = short = "augmentation preview"
+    forms = [
+        [run_name, *epoch, f"test accuracy {accuracy}", long],
+        [run_name, *epoch, f"accuracy {accuracy}", short],
+        [*epoch, f"accuracy {accuracy}", short],
+        [short],
+    ]
+    lines = [" · ".join(form) for form in forms]
+    line = next((line for line in lines if width is None or cell_len(line) <= width), lines[-1])
+    text = Text(line, style="bold", no_wrap=True, overflow="ellipsis")
+    if width is not None:
+        text.truncate(width, overflow="ellipsis")
     return text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.text import Text
@@ -27,7 +28,10 @@ COLUMNS = (
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    # Events may be hand-edited, and json.loads reads NaN and Infinity: only finite numbers count.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _cell(key: str, event: dict[str, Any]) -> str:
@@ -65,6 +69,11 @@ class EpochTable(SteadyTable):
     def best_epoch(self) -> int | None:
         """The epoch with the highest validation accuracy so far (None before the first)."""
         return self._best_epoch
+
+    @property
+    def best_value(self) -> float | None:
+        """The highest validation accuracy so far, a fraction (None before the first)."""
+        return self._best_value
 
     def reset(self) -> None:
         """Empty the table (another run is shown now)."""

@@ -1,9 +1,12 @@
-"""The footer of every view: Textual's Footer, rebuilt only when the keys it shows change."""
+"""The footer of every view: Textual's Footer, rebuilt only when the keys it shows change, and
+compact when its keys would not fit the terminal's width otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from textual.events import Resize
 from textual.widgets import Footer
 
 
@@ -15,6 +18,10 @@ class KeyFooter(Footer):
     run's status, the runs list on each rescan), and on both views at each view switch. Each
     rebuild costs the UI thread ~10-20 ms, on the way of a key press's repaint. This one rebuilds
     only when the keys, their descriptions or their enabled states differ from those on screen.
+
+    Footer's roomy style takes " key description " for each key; where that would overflow the
+    footer (the browser's nine keys at 80 columns), it goes compact ("key description" and one
+    space between keys), one column less per key.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -41,4 +48,25 @@ class KeyFooter(Footer):
         if keys == self._shown:
             return
         self._shown = keys
+        self._fit()
         await super().recompose()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Go compact when the keys, roomy, would be wider than the footer (and back)."""
+        if not self.is_attached or not self.size.width:
+            return
+        self.compact = self._roomy_width() > self.size.width
+
+    def _roomy_width(self) -> int:
+        """Columns the shown keys take in Footer's roomy style: " key description " each."""
+        actions: set[str] = set()
+        width = 0
+        for _node, binding, _enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in actions:  # Footer shows one key per action
+                actions.add(binding.action)
+                key = self.app.get_key_display(binding)
+                width += cell_len(key) + cell_len(binding.description) + 3
+        return width

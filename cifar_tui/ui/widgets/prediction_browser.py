@@ -48,6 +48,10 @@ from cifar_tui.ui.widgets.pixel_image import PixelImage
 __all__ = ["ImageLoader", "PageGrid", "PredictionBrowser"]
 """ImageLoader and PageGrid are re-exported: tests import them from here."""
 
+MOVE_HELP = "Move the selection (scroll the matrix or the preview)"
+TRUE_HELP = "True class filter: next class (T: previous)"
+PREDICTED_HELP = "Predicted class filter: next class (P: previous)"
+
 
 class PredictionBrowser(Widget, can_focus=True):
     """Browse a run's test predictions: image grid with filters, confusion matrix, augmentation.
@@ -118,26 +122,33 @@ class PredictionBrowser(Widget, can_focus=True):
     }
     """
 
+    # Footer labels are short: with the app's ? and q, the nine keys take 72 columns of KeyFooter's
+    # compact style (81 roomy). The tooltips (on hover, and in the help, `?`) say what each key
+    # does. Arrows and hjkl go in one order (left, down, up, right): the help's "← ↓ ↑ → h j k l".
     BINDINGS = [
-        Binding("left,h", "move(-1, 0)", "Move", show=False),
-        Binding("right,l", "move(1, 0)", "Move", show=False),
-        Binding("up,k", "move(0, -1)", "Move", show=False),
-        Binding("down,j", "move(0, 1)", "Move", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("m", "toggle_misclassified", "Misclassified"),
-        Binding("t", "cycle_true_class(1)", "True class"),
-        Binding("T", "cycle_true_class(-1)", "True class back", show=False),
-        Binding("p", "cycle_predicted_class(1)", "Predicted"),
-        Binding("P", "cycle_predicted_class(-1)", "Predicted back", show=False),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("x", "clear_filters", "All", show=False),
-        Binding("z,enter", "toggle_zoom", "Zoom"),
-        Binding("c", "toggle_confusion", "Confusion"),
-        Binding("a", "toggle_augmentation", "Augmentation"),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("left", "move(-1, 0)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("down", "move(0, 1)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("up", "move(0, -1)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("right", "move(1, 0)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("h", "move(-1, 0)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("j", "move(0, 1)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("k", "move(0, -1)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("l", "move(1, 0)", "Move", show=False, tooltip=MOVE_HELP),
+        Binding("pageup", "page(-1)", "Page up", show=False, tooltip="Previous / next page"),
+        Binding("pagedown", "page(1)", "Page down", show=False, tooltip="Previous / next page"),
+        Binding("home", "jump(0)", "First", show=False, tooltip="First / last image"),
+        Binding("end", "jump(-1)", "Last", show=False, tooltip="First / last image"),
+        Binding("m", "toggle_misclassified", "Wrong", tooltip="Wrong only: misclassified, or all"),
+        Binding("t", "cycle_true_class(1)", "True", tooltip=TRUE_HELP),
+        Binding("T", "cycle_true_class(-1)", "True back", show=False, tooltip=TRUE_HELP),
+        Binding("p", "cycle_predicted_class(1)", "Pred", tooltip=PREDICTED_HELP),
+        Binding("P", "cycle_predicted_class(-1)", "Pred back", show=False, tooltip=PREDICTED_HELP),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort: test-set order, most / least confident"),
+        Binding("x", "clear_filters", "Clear", show=False, tooltip="Clear filters and sort"),
+        Binding("z,enter", "toggle_zoom", "Zoom", tooltip="Zoom: the selected image alone, larger"),
+        Binding("c", "toggle_confusion", "Confusion", tooltip="Confusion matrix, or the grid"),
+        Binding("a", "toggle_augmentation", "Augment", tooltip="Augmentation preview, or the grid"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Reload predictions.npz now"),
     ]
 
     view: reactive[PredictionView] = reactive(PredictionView, init=False)
@@ -424,6 +435,9 @@ class PredictionBrowser(Widget, can_focus=True):
         self.set_class(zoomed, "-zoomed")
         self._layout_detail()
         self._fill()
+        # The class list's bars follow its column's width, which the new layout sets only at the
+        # next refresh (below 100 columns the column was hidden: 0 wide, the bars at their 6).
+        self.call_after_refresh(self._fill)
 
     def _notice_text(self) -> str:
         return self._predictions_note or self._images_note or ""
@@ -438,6 +452,7 @@ class PredictionBrowser(Widget, can_focus=True):
             shown_count=self.shown_count,
             cursor=self._cursor,
             class_names=self._class_names,
+            width=self.query_one("#browser-status", Static).content_size.width or None,
         )
 
     def _fill(self) -> None:

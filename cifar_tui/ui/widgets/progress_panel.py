@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
@@ -21,7 +22,7 @@ def bar(fraction: float, width: int) -> str:
 
 def format_duration(seconds: float | None) -> str:
     """'42s', '3m 05s', '2h 07m'; '-' when unknown."""
-    if seconds is None or seconds < 0:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return "-"
     seconds = round(seconds)
     if seconds < 60:
@@ -73,14 +74,14 @@ class ProgressPanel(Widget):
             self._epoch_batches = []
         self.epoch = epoch
         self.step = _int(event.get("step")) or 0
-        when = event.get("time")
-        if isinstance(when, int | float) and not isinstance(when, bool):
+        when = _number(event.get("time"))
+        if when is not None:
             # The events' own times, not arrival: a reopened app replays a whole epoch at once.
-            self._epoch_batches = [*self._epoch_batches[:1], (float(when), self.step)]
+            self._epoch_batches = [*self._epoch_batches[:1], (when, self.step)]
         self.steps = _int(event.get("steps")) or self.steps
-        speed = event.get("images_per_second")
-        if isinstance(speed, int | float):
-            self.images_per_second = float(speed)
+        speed = _number(event.get("images_per_second"))
+        if speed is not None:
+            self.images_per_second = speed
         self.refresh()
 
     def epoch_ended(self, event: dict[str, Any]) -> None:
@@ -88,12 +89,12 @@ class ProgressPanel(Widget):
         self.epochs_done = _int(event.get("epoch")) or self.epochs_done
         self.epochs_total = _int(event.get("epochs")) or self.epochs_total
         self.epoch, self.step = None, self.steps or 0  # the step bar stays full until the next
-        seconds = event.get("seconds")
-        if isinstance(seconds, int | float) and not event.get("partial"):
-            self.epoch_seconds.append(float(seconds))
-        speed = event.get("images_per_second")
-        if isinstance(speed, int | float):
-            self.images_per_second = float(speed)
+        seconds = _number(event.get("seconds"))
+        if seconds is not None and seconds >= 0 and not event.get("partial"):
+            self.epoch_seconds.append(seconds)
+        speed = _number(event.get("images_per_second"))
+        if speed is not None:
+            self.images_per_second = speed
         self.refresh()
 
     def set_active(self, active: bool) -> None:
@@ -161,7 +162,13 @@ class ProgressPanel(Widget):
         return table
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(value: Any) -> float | None:
+    # Events may be hand-edited, and json.loads reads NaN and Infinity: only finite numbers count.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
-    return int(value)
+    return float(value)
+
+
+def _int(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)

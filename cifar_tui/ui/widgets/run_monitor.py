@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from cifar_tui.core.runs import TERMINAL_EVENTS, RunFolder
 from cifar_tui.messages import (
@@ -24,6 +27,7 @@ from cifar_tui.messages import (
 from cifar_tui.ui.widgets.curves_pane import CurvesPane
 from cifar_tui.ui.widgets.epoch_table import EpochTable
 from cifar_tui.ui.widgets.progress_panel import ProgressPanel
+from cifar_tui.ui.widgets.run_status import Fact, RunStatus
 from cifar_tui.ui.widgets.run_tail import (
     LOCK_CHECK_SECONDS,
     POLL_SECONDS,
@@ -31,11 +35,18 @@ from cifar_tui.ui.widgets.run_tail import (
     read_log_tail,
     trainer_running,
 )
-from cifar_tui.ui.widgets.runs_list import STATUS_MARKS
+from cifar_tui.ui.widgets.runs_list import STATUS_MARKS, run_notes
 
 
 class RunMonitor(Widget):
     """Everything about one run as it trains; `show_run` switches runs."""
+
+    @dataclass
+    class NotesRead(Message):
+        """What `run_notes` found wrong with the files of the run followed."""
+
+        notes: list[str]
+        follow: int
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -44,6 +55,8 @@ class RunMonitor(Widget):
         self._started: dict[str, Any] = {}
         self._last_type: str | None = None
         self._test_accuracy: float | None = None
+        self._notes: list[str] = []
+        self._tail_worker: Worker[None] | None = None
         self._alive = False
         self.launching = False
         """The app just spawned this run's trainer and it has not written an event yet."""
@@ -52,7 +65,7 @@ class RunMonitor(Widget):
         """Whether the events already in the file when the run was opened are all shown."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="run-status")
+        yield RunStatus(id="run-status")
         yield Static(id="run-failure")
         yield ProgressPanel(id="progress")
         yield CurvesPane(id="curves")
@@ -79,6 +92,7 @@ class RunMonitor(Widget):
         self.run = run
         self._follow += 1
         self._started, self._last_type, self._test_accuracy = {}, None, None
+        self._notes = []
         self._alive, self.launching, self.launch_error = False, launching, None
         self.loaded = False
         self.query_one(ProgressPanel).reset()
@@ -87,7 +101,7 @@ class RunMonitor(Widget):
         self._show_failure(None)
         self._show_status()
         if run is not None:
-            self.follow(run, self._follow)
+            self._tail_worker = self.follow(run, self._follow)
         else:
             self.workers.cancel_group(self, "tail")
 
@@ -106,7 +120,10 @@ class RunMonitor(Widget):
         tail, live, alive, last = run.tail(), False, None, None
         next_check = 0.0
         while not worker.cancelled_event.is_set():
-            events = tail.poll()
+            try:
+                events = tail.poll()
+            except OSError:  # e.g. events.jsonl is a folder: the notes say so; keep checking
+                events = []
             if events:
                 last = events[-1]
                 failed = any(event["type"] == "failed" for event in events)
@@ -118,6 +135,9 @@ class RunMonitor(Widget):
                 running = trainer_running(run, last)
                 if running != alive:
                     alive = running
+                    # Before TrainerAlive, which marks the run loaded: the notes are part of it.
+                    # Checked again when the trainer stops: a killed one may leave a torn line.
+                    self.post_message(self.NotesRead(run_notes(run, running), follow))
                     self.post_message(TrainerAlive(run.name, running, follow))
             live = True
             worker.cancelled_event.wait(POLL_SECONDS)
@@ -137,7 +157,7 @@ class RunMonitor(Widget):
             self.launch_error = None
             self._show_failure(None)
             initial = event.get("initial_epoch")
-            if isinstance(initial, int):
+            if isinstance(initial, int) and not isinstance(initial, bool):
                 self.query_one(CurvesPane).truncate(initial)
                 self.query_one(EpochTable).truncate(initial)
             self.query_one(ProgressPanel).started(event)
@@ -150,10 +170,11 @@ class RunMonitor(Widget):
         if not self._mine(message):
             return
         self._last_type = "epoch_ended"
-        self.query_one(ProgressPanel).epoch_ended(message.event)
-        self.query_one(CurvesPane).add_epoch(message.event)
-        self.query_one(EpochTable).add_epoch(message.event)
-        self._note_test_accuracy(message.event)
+        event = _finite(message.event)
+        self.query_one(ProgressPanel).epoch_ended(event)
+        self.query_one(CurvesPane).add_epoch(event)
+        self.query_one(EpochTable).add_epoch(event)
+        self._note_test_accuracy(event)
         self._show_status()
 
     def on_batch_progress(self, message: BatchProgress) -> None:
@@ -175,7 +196,10 @@ class RunMonitor(Widget):
         event = message.event
         text = Text(f"Failed: {event.get('message') or event.get('error') or 'unknown error'}")
         text.stylize("bold")
-        lines = message.log_tail or [str(line) for line in event.get("log_tail") or []]
+        written = event.get("log_tail")
+        lines = message.log_tail or (
+            [str(line) for line in written] if isinstance(written, list) else []
+        )
         if lines:
             name = self.run.log_path.name if self.run else "trainer.log"
             text.append(f"\nlast lines of {name}:\n", style="dim")
@@ -191,42 +215,93 @@ class RunMonitor(Widget):
             self.query_one(ProgressPanel).set_active(message.alive)
             self._show_status()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in following the run (bad files come back as notes): say so in one line."""
+        if event.state == WorkerState.ERROR and event.worker is self._tail_worker:
+            self._notes = [*self._notes, f"stopped following the run: {event.worker.error!r}"]
+            self.loaded = True
+            self._show_status()
+
+    def on_run_monitor_notes_read(self, message: NotesRead) -> None:
+        message.stop()
+        if self._mine(message):
+            self._notes = message.notes
+            self._show_status()
+
     def _note_test_accuracy(self, event: dict[str, Any]) -> None:
-        value = event.get("test_accuracy")
-        if isinstance(value, int | float):
-            self._test_accuracy = float(value)
+        value = _fraction(event.get("test_accuracy"))
+        if value is not None:
+            self._test_accuracy = value
 
     def _show_failure(self, text: Text | None) -> None:
         failure = self.query_one("#run-failure", Static)
         failure.update(text or "")
         failure.display = text is not None
+        # A log that overflows the box shows its end: a traceback's last line names the error.
+        self.call_after_refresh(failure.scroll_end, animate=False)
 
     def _show_status(self) -> None:
-        status = self.query_one("#run-status", Static)
+        status = self.query_one(RunStatus)
         if self.run is None:
-            status.update("No run selected: press 1 for the runs list, 4 to configure a new run.")
+            status.show_message(
+                "No run selected: press 1 for the runs list, 4 to configure a new run."
+            )
             return
-        started = self._started
-        text = Text()
-        text.append(self.run.name, style="bold")
+        title = Text()
+        title.append(self.run.name, style="bold")
         mark = STATUS_MARKS.get(self.status, "")
-        text.append(f"  {mark} {self.status}", style=f"bold {_STATUS_STYLES.get(self.status, '')}")
-        details = []
-        if started.get("strategy"):
-            details.append(f"{started['strategy']} x{started.get('replicas') or '?'}")
-        for key in ("device", "mixed_precision"):
-            if started.get(key):
-                details.append(str(started[key]))
-        preset = (started.get("config") or {}).get("preset")
-        if preset:
-            details.append(str(preset))
-        if self._test_accuracy is not None:
-            details.append(f"test acc {100 * self._test_accuracy:.2f}%")
-        if details:
-            text.append("  " + "  ·  ".join(details))
-        status.update(text)
+        title.append(f"  {mark} {self.status}", style=f"bold {_STATUS_STYLES.get(self.status, '')}")
+        status.show(title, self._results(), self._setup(), self._notes)
         self.set_class(self.status == "running", "-running")
         self.screen.refresh_bindings()  # stop/resume apply to some statuses only
+
+    def _results(self) -> list[Fact]:
+        """How the run is doing: its best epoch (the table's star) and the latest test accuracy."""
+        table = self.query_one(EpochTable)
+        best = ""
+        if table.best_epoch is not None and table.best_value is not None:
+            best = f"best {100 * table.best_value:.2f}% @{table.best_epoch}"
+        test = "" if self._test_accuracy is None else f"test acc {100 * self._test_accuracy:.2f}%"
+        # Room for "best 100.00% @125" and "test acc 100.00%" before the first epoch ends.
+        return [Fact(best, "bold", room=17), Fact(test, room=16)]
+
+    def _setup(self) -> list[Fact]:
+        """What the run trains with, from its run_started event (a hand-edited one may hold
+        anything), in the order facts are dropped when narrow: the last first."""
+        started = self._started
+        config = started.get("config")
+        preset = config.get("preset") if isinstance(config, dict) else None
+        strategy = started.get("strategy")
+        replicas = started.get("replicas")
+        return [
+            Fact(_text(preset)),
+            Fact(_text(started.get("device"))),
+            Fact(_text(started.get("mixed_precision"))),
+            Fact(f"{_text(strategy)} x{_text(replicas) or '?'}" if _text(strategy) else ""),
+        ]
+
+
+def _text(value: Any) -> str:
+    """A scalar event field as one line of text ("" for none, a list or a table)."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return " ".join(str(value).split())
+
+
+def _finite(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` with NaN and infinite numbers as None: the trainer writes them so (json_safe),
+    but json.loads reads NaN and Infinity from a hand-edited file, and plotext cannot draw them."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in event.items()
+    }
+
+
+def _fraction(value: Any) -> float | None:
+    """An accuracy from an event: a finite number, else None (JSON may spell NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 _STATUS_STYLES = {
