@@ -9,8 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.geometry import Size
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
+
+from cifar_tui.ui.widgets.curve_ticks import epoch_ticks, value_ticks
 
 VIEWS = ("all", "loss", "accuracy", "lr")
 """What the pane shows; `v` cycles through them (a narrow terminal fits one plot well)."""
@@ -20,6 +24,13 @@ REDRAW_SECONDS = 0.1
 
 PRERENDER_SECONDS = 0.5
 """How long after a redraw the plots' other view sizes are rendered (off the epoch's own paint)."""
+
+SIZES_KEPT = 4
+"""Sizes a plot renders again after an epoch: the latest it was shown at (two views per terminal
+size show it at two sizes); dragging a terminal's edge shows it at dozens."""
+
+FRAME_ROWS = 5
+"""Rows of a plot that are not its plotting area: title, top and bottom border, x ticks, x label."""
 
 
 @dataclass
@@ -52,91 +63,152 @@ class History:
             del getattr(self, name)[keep:]
 
 
-def _points(epochs: list[int], values: list[float | None]) -> tuple[list[int], list[float]]:
-    pairs = [
-        (epoch, value) for epoch, value in zip(epochs, values, strict=True) if value is not None
-    ]
-    return [epoch for epoch, _ in pairs], [value for _, value in pairs]
+@dataclass(frozen=True)
+class Series:
+    """One line of a figure: legend label, its points, plotext marker and colour."""
+
+    label: str
+    epochs: list[int]
+    values: list[float]
+    marker: str
+    color: str
 
 
-def epoch_ticks(epochs: list[int], most: int = 6) -> list[int]:
-    """Up to `most` evenly spaced whole-epoch ticks, first and last included.
+@dataclass(frozen=True)
+class Figure:
+    """What a CurvePlot draws, at whatever size it is shown (the ticks depend on the size)."""
 
-    plotext's own ticks fall on fractions (3.2); and ticks too close together make plotext drop
-    one of them, which one depending on the process (so snapshots would differ run to run).
-    """
-    if not epochs:
-        return []
-    first, last = epochs[0], epochs[-1]
-    if last == first or most < 2:
-        return [first]
-    step = max(1, -(-(last - first) // (most - 1)))  # ceiling division
-    ticks = list(range(first, last + 1, step))
-    if ticks[-1] != last:
-        if last - ticks[-1] <= step / 2 and len(ticks) > 1:
-            ticks[-1] = last  # too close to the previous tick: move that one to the end
-        else:
-            ticks.append(last)
-    return ticks
+    title: str
+    epochs: list[int] = field(default_factory=list)
+    """Every epoch of the history: the x ticks span them."""
+    series: list[Series] = field(default_factory=list)
 
 
-def value_ticks(values: list[float], count: int = 5) -> tuple[list[float], list[str]]:
-    """`count` evenly spaced y ticks over `values`, labelled with as few digits as tell them
-    apart (plotext would print a learning rate that decays by 1e-6 as 0.0009999911)."""
-    low, high = min(values), max(values)
-    if high == low or count < 2:
-        return [low], [f"{low:.3g}"]
-    ticks = [low + (high - low) * i / (count - 1) for i in range(count)]
-    # Fixed decimals line the labels up; tiny or huge values fall back to significant digits.
-    style = "f" if 1e-4 <= max(abs(low), abs(high)) < 1e5 else "g"
-    for digits in range(1 if style == "f" else 2, 10):
-        labels = [f"{tick:.{digits}{style}}" for tick in ticks]
-        if len(set(labels)) == len(labels):
-            break
-    return ticks, labels
+def make_figure(
+    title: str, epochs: list[int], series: list[tuple[str, list[float | None], str]]
+) -> Figure:
+    """A figure of (label, values, marker) series over `epochs`; epochs without a value are gaps."""
+    lines = []
+    for (label, values, marker), color in zip(series, ("cyan", "orange"), strict=False):
+        pairs = [
+            (epoch, value) for epoch, value in zip(epochs, values, strict=True) if value is not None
+        ]
+        if pairs:
+            lines.append(Series(label, [x for x, _ in pairs], [y for _, y in pairs], marker, color))
+    return Figure(title, list(epochs), lines)
 
 
 class CurvePlot(PlotextPlot):
-    """A PlotextPlot that keeps its renders until the figure is declared again.
+    """A PlotextPlot that draws a Figure at the size it is shown, and keeps each size's lines.
 
-    Textual renders a widget again whenever it is shown or resized, and plotext builds the whole
-    plot each time (~10 ms at 80x25 with parsing its output). `v` hides and shows plots at
-    other sizes, so without this each press rebuilt one to three plots though nothing had been
-    declared in between. After a new declaration (an epoch), the sizes the old figure was shown
-    at are rendered again a moment later, so the first `v` after an epoch finds them ready too.
+    The figure is declared in plotext for each size it is drawn at, so the ticks fit that size
+    (a plot declared while hidden has no size to fit). plotext builds the whole plot each time
+    (5-7 ms at 78x25) and Textual converts its text to lines (1-4 ms more; Textual keeps those
+    only until the size changes). `v` hides and shows plots at other sizes, so the lines are kept
+    per size until another figure is shown. After that, the sizes the old figure was shown at are
+    drawn again a moment later, so the first `v` after an epoch finds them ready too.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.figure = Figure("")
         self._renders: dict[tuple[object, ...], Text] = {}
+        self._lines: dict[tuple[object, ...], list[Strip]] = {}
+        self._shown_at: dict[Size, None] = {}
+        """The latest sizes the plot was drawn at, oldest first (an ordered set)."""
 
-    def declared(self) -> None:
-        """The figure was declared anew (`plt` calls): forget the renders of the old one."""
-        shown_at = {key[0] for key in self._renders} - {self.size}
+    def show(self, figure: Figure) -> None:
+        """Draw `figure` from now on: forget the renders of the old one."""
+        self.figure = figure
         self._renders.clear()
+        self._lines.clear()
         self.refresh()
-        if shown_at:
-            self.set_timer(PRERENDER_SECONDS, lambda: self._prerender(shown_at))
+        others = [size for size in self._shown_at if size != self.size]
+        if others:
+            self.set_timer(PRERENDER_SECONDS, lambda: self._prerender(others))
 
-    def _prerender(self, sizes: set[Size]) -> None:
+    def _forget(self, size: Size) -> None:
+        """Drop what was drawn at `size` (a terminal dragged through dozens of sizes)."""
+        del self._shown_at[size]
+        for cache in (self._renders, self._lines):
+            for key in [key for key in cache if key[0] == size]:
+                del cache[key]
+
+    def _prerender(self, sizes: list[Size]) -> None:
         for size in sizes:
-            key = (size, self.app.theme, self.theme)
-            if key not in self._renders:
-                self._renders[key] = self._build(size)
+            self._strips(size)
+
+    def _key(self, size: Size) -> tuple[object, ...]:
+        return (size, self.app.theme, self.theme)
+
+    def _text(self, size: Size) -> Text:
+        key = self._key(size)
+        text = self._renders.get(key)
+        if text is None:
+            text = self._renders[key] = self._build(size)
+        return text
+
+    def _strips(self, size: Size) -> list[Strip]:
+        """The plot's lines at `size`, as Widget.render_line would make them from `render`."""
+        key = (*self._key(size), self.visual_style)
+        strips = self._lines.get(key)
+        if strips is None:
+            visual = visualize(self, self._text(size))
+            strips = Visual.to_strips(self, visual, size.width, size.height, self.visual_style)
+            self._lines[key] = strips
+        return strips
+
+    def _declare(self, size: Size) -> None:
+        """Declare the figure in plotext with as many ticks as `size` has room for."""
+        plt = self.plt
+        plt.clear_figure()
+        plt.title(self.figure.title)
+        drawn: list[float] = []
+        for series in self.figure.series:
+            plt.plot(series.epochs, series.values, label=series.label, marker=series.marker,
+                     color=series.color)  # fmt: skip
+            drawn += series.values
+        if not drawn:
+            plt.xticks([])
+            plt.yticks([])
+            plt.text("no epochs yet", x=0.5, y=0.5, alignment="center")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            return
+        ticks, labels = value_ticks(drawn, rows=size.height - FRAME_ROWS)
+        plt.yticks(ticks, labels)
+        plt.xlabel("epoch")
+        # An x tick label needs its digits plus three spaces; the y labels and the frame take
+        # the longest label plus 3 columns.
+        epochs = self.figure.epochs
+        axis = max(map(len, labels)) + 3
+        room = max(size.width - axis, 0) // (len(str(epochs[-1])) + 3)
+        plt.xticks(epoch_ticks(epochs, most=min(6, room)))
 
     def _build(self, size: Size) -> Text:
         """What PlotextPlot.render draws, at `size` rather than the widget's current size."""
+        self._declare(size)
         self.plt.plotsize(size.width, size.height)
         self.plt._set_size(size.width, size.height)  # as PlotextPlot.render does (issue 5)
         self.plt.theme(self._get_plotext_theme_name(self.app.theme))
         return Text.from_ansi(self.plt.build())
 
     def render(self) -> RenderResult:
-        key = (self.size, self.app.theme, self.theme)
-        text = self._renders.get(key)
-        if text is None:
-            text = self._renders[key] = self._build(self.size)
-        return text.copy()
+        return self._text(self.size).copy()
+
+    def render_line(self, y: int) -> Strip:
+        """A line of the plot from the lines kept for this size (Textual's own are per paint)."""
+        size = self.size
+        if self.text_selection is not None or not size:
+            return super().render_line(y)  # a selection is drawn into the lines
+        self._shown_at.pop(size, None)
+        self._shown_at[size] = None
+        while len(self._shown_at) > SIZES_KEPT:
+            self._forget(next(iter(self._shown_at)))
+        strips = self._strips(size)
+        if y < len(strips):
+            return strips[y]
+        return Strip.blank(size.width, self.visual_style.rich_style)
 
 
 class CurvesPane(Widget):
@@ -158,11 +230,6 @@ class CurvesPane(Widget):
 
     def on_mount(self) -> None:
         self._redraw()
-
-    def on_resize(self) -> None:
-        # plotext keeps layout state from the size it last drew at (textual-plotext issue 5):
-        # declare the plots afresh, from the same history, for the new size.
-        self._schedule_redraw()
 
     @property
     def epochs_plotted(self) -> int:
@@ -206,40 +273,17 @@ class CurvesPane(Widget):
         """Declare every plot from the stored history (never from anything else)."""
         self._redraw_pending = False
         history = self.history
-        self._declare(
-            "#curve-loss",
-            "loss",
-            [("train", history.loss, "hd"), ("val", history.val_loss, "dot")],
-        )
-        self._declare(
-            "#curve-accuracy",
-            "accuracy",
-            [("train", history.accuracy, "hd"), ("val", history.val_accuracy, "dot")],
-        )
-        self._declare("#curve-lr", "learning rate", [("lr", history.learning_rate, "hd")])
+        figures = {
+            "#curve-loss": (
+                "loss",
+                [("train", history.loss, "hd"), ("val", history.val_loss, "dot")],
+            ),
+            "#curve-accuracy": (
+                "accuracy",
+                [("train", history.accuracy, "hd"), ("val", history.val_accuracy, "dot")],
+            ),
+            "#curve-lr": ("learning rate", [("lr", history.learning_rate, "hd")]),
+        }
+        for selector, (title, series) in figures.items():
+            self.query_one(selector, CurvePlot).show(make_figure(title, history.epochs, series))
         self._plotted = len(history.epochs)
-
-    def _declare(self, selector: str, title: str, series: list[tuple[str, list, str]]) -> None:
-        plot = self.query_one(selector, CurvePlot)
-        plt = plot.plt
-        plt.clear_figure()
-        plt.title(title)
-        drawn: list[float] = []
-        for (label, values, marker), color in zip(series, ("cyan", "orange"), strict=False):
-            xs, ys = _points(self.history.epochs, values)
-            if xs:
-                plt.plot(xs, ys, label=label, marker=marker, color=color)
-                drawn += ys
-        if drawn:
-            plt.yticks(*value_ticks(drawn, count=max(2, min(5, plot.size.height // 4))))
-            plt.xlabel("epoch")
-            # A tick label needs its digits plus two spaces; the y labels take about 9 columns.
-            room = max(plot.size.width - 9, 0) // (len(str(self.history.epochs[-1])) + 3)
-            plt.xticks(epoch_ticks(self.history.epochs, most=min(6, room)))
-        else:
-            plt.xticks([])
-            plt.yticks([])
-            plt.text("no epochs yet", x=0.5, y=0.5, alignment="center")
-            plt.xlim(0, 1)
-            plt.ylim(0, 1)
-        plot.declared()
