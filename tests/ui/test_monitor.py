@@ -311,3 +311,18 @@ async def test_with_no_run_open_the_status_says_how_to_open_one(
             "No run selected: press 1 for the runs list, 4 to configure a new run."
         )
         assert _on_screen(status).strip() == status.text
+
+
+@pytest.mark.parametrize(("size", "curves_shown"), [((80, 24), False), ((120, 40), True)])
+async def test_a_failed_run_on_a_short_screen_shows_its_epochs(
+    app_factory: Callable[..., CifarApp], size: tuple[int, int], curves_shown: bool
+) -> None:
+    app = app_factory(open_run=FAILED, start_screen="monitor")
+    async with app.run_test(size=size) as pilot:
+        table = app.screen.query_one(EpochTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.pause()
+        assert app.screen.query_one("#run-failure").display
+        assert app.screen.query_one(CurvesPane).display == curves_shown
+        # Its border, the header and both epochs (at 80x24 the curves left it the header only).
+        assert table.region.height >= 4

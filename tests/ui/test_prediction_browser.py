@@ -568,3 +568,22 @@ async def test_a_crashing_loader_is_shown_not_fatal(tmp_path: Path, test_set: Pa
                 break
         assert "bug in the loader" in str(notice.render())  # type: ignore[attr-defined]
         assert browser.predictions is None
+
+
+async def test_an_unreadable_predictions_file_is_noted_on_one_line(
+    tmp_path: Path, test_set: Path
+) -> None:
+    run = write_run(tmp_path / "models", RUN_NAME, "finished", 3, epochs_total=3)
+    run.predictions_path.write_bytes(b"not an npz archive")
+    app = BrowserApp(run, test_set)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = app.query_one(PredictionBrowser)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if browser.loaded_once:
+                break
+        await pilot.pause()
+        notice = app.query_one("#browser-notice", Static)
+        # By its name in the run, not its full path (which wrapped the note to 4 lines).
+        assert str(notice.render()).startswith("predictions.npz is not a readable predictions")
+        assert notice.region.height == 1

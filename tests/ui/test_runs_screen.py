@@ -146,3 +146,19 @@ async def test_the_mode_bar_is_clickable(app_factory: Callable[..., CifarApp]) -
         await pilot.click(ModeBar, offset=(36, 0))  # " 4 Config " starts at column 33
         await pilot.pause()
         assert isinstance(app.screen, ConfigScreen)
+
+
+async def test_a_long_run_name_gives_way_to_the_keys(
+    app_factory: Callable[..., CifarApp], models_dir: Path
+) -> None:
+    from cifar_tui.ui.widgets.mode_bar import ModeBar
+
+    name = "2026-11-25_2345_a-rather-long-run-name-x"
+    assert len(name) == 40  # the audit's length
+    write_run(models_dir, name, "finished", 2, 2, seed=5)
+    app = app_factory(open_run=name, start_screen="monitor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = app.screen.query_one(ModeBar).render_line(0).text
+        assert line.rstrip().endswith("? help  q quit")
+        assert " 2026-11-25_2345_a-" in line and "…" in line

@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 MODES = (("runs", "1", "Runs"), ("monitor", "2", "Monitor"), ("browse", "3", "Browse"),
          ("config", "4", "Config"))  # fmt: skip
+KEYS = "   ? help  q quit"
 
 
 class ModeBar(Widget):
@@ -33,6 +34,11 @@ class ModeBar(Widget):
             text.append(" ")
         run = getattr(self.app, "current_run", None)
         if run is not None:
-            text.append(f" {run.name}", style="bold")
-        text.append("   ? help  q quit", style="dim")
+            # The run name gives way, not the keys: at 80 columns a long name hid "q quit".
+            room = self.content_size.width - len(text) - len(KEYS)
+            if room >= 2:  # " " and at least the ellipsis
+                name = Text(f" {run.name}", style="bold")
+                name.truncate(room, overflow="ellipsis")
+                text.append_text(name)
+        text.append(KEYS, style="dim")
         return text

@@ -1,46 +1,40 @@
 """PredictionBrowser: a run's test predictions as an image grid, a confusion matrix, and more.
 
-The widget composes the views, reads the run in a worker, handles the keys and reloads. Its parts:
-reading and filtering predictions in cifar_tui.core.predictions, the grid's geometry in
-browser_layout, the grid of cells in browser_grid, the status line and class list in browser_text.
+The widget composes the views, lays them out and fills them. Its parts: reading the run in a
+worker in browser_loading, the keys and their actions in browser_keys, reading and filtering
+predictions in cifar_tui.core.predictions, the grid's geometry in browser_layout, the grid of
+cells in browser_grid, the status line and class list in browser_text.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import os
 from pathlib import Path
 
 import numpy as np
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
-from textual.worker import Worker, WorkerState
 
 from cifar_tui.core.data import CLASS_NAMES, load_test_set
 from cifar_tui.core.predictions import (
     ImageLoader,
     Predictions,
     PredictionView,
-    RunData,
     TestImages,
-    align_test_images,
-    cycle_class,
-    file_key,
-    next_sort,
-    read_run_data,
     select,
 )
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.widgets.browser_grid import PageGrid
+from cifar_tui.ui.widgets.browser_keys import BROWSER_BINDINGS, BrowserKeys
 from cifar_tui.ui.widgets.browser_layout import cell_size, detail_scale, grid_width_beside_detail
+from cifar_tui.ui.widgets.browser_loading import BrowserLoading
 from cifar_tui.ui.widgets.browser_text import detail_text, status_text
 from cifar_tui.ui.widgets.confusion_view import ConfusionView
 from cifar_tui.ui.widgets.pixel_image import PixelImage
@@ -48,12 +42,8 @@ from cifar_tui.ui.widgets.pixel_image import PixelImage
 __all__ = ["ImageLoader", "PageGrid", "PredictionBrowser"]
 """ImageLoader and PageGrid are re-exported: tests import them from here."""
 
-MOVE_HELP = "Move the selection (scroll the matrix or the preview)"
-TRUE_HELP = "True class filter: next class (T: previous)"
-PREDICTED_HELP = "Predicted class filter: next class (P: previous)"
 
-
-class PredictionBrowser(Widget, can_focus=True):
+class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
     """Browse a run's test predictions: image grid with filters, confusion matrix, augmentation.
 
     `show_run(run)` loads predictions.npz and the test images in a thread; the file is watched
@@ -122,34 +112,7 @@ class PredictionBrowser(Widget, can_focus=True):
     }
     """
 
-    # Footer labels are short: with the app's ? and q, the nine keys take 72 columns of KeyFooter's
-    # compact style (81 roomy). The tooltips (on hover, and in the help, `?`) say what each key
-    # does. Arrows and hjkl go in one order (left, down, up, right): the help's "← ↓ ↑ → h j k l".
-    BINDINGS = [
-        Binding("left", "move(-1, 0)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("down", "move(0, 1)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("up", "move(0, -1)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("right", "move(1, 0)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("h", "move(-1, 0)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("j", "move(0, 1)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("k", "move(0, -1)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("l", "move(1, 0)", "Move", show=False, tooltip=MOVE_HELP),
-        Binding("pageup", "page(-1)", "Page up", show=False, tooltip="Previous / next page"),
-        Binding("pagedown", "page(1)", "Page down", show=False, tooltip="Previous / next page"),
-        Binding("home", "jump(0)", "First", show=False, tooltip="First / last image"),
-        Binding("end", "jump(-1)", "Last", show=False, tooltip="First / last image"),
-        Binding("m", "toggle_misclassified", "Wrong", tooltip="Wrong only: misclassified, or all"),
-        Binding("t", "cycle_true_class(1)", "True", tooltip=TRUE_HELP),
-        Binding("T", "cycle_true_class(-1)", "True back", show=False, tooltip=TRUE_HELP),
-        Binding("p", "cycle_predicted_class(1)", "Pred", tooltip=PREDICTED_HELP),
-        Binding("P", "cycle_predicted_class(-1)", "Pred back", show=False, tooltip=PREDICTED_HELP),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort: test-set order, most / least confident"),
-        Binding("x", "clear_filters", "Clear", show=False, tooltip="Clear filters and sort"),
-        Binding("z,enter", "toggle_zoom", "Zoom", tooltip="Zoom: the selected image alone, larger"),
-        Binding("c", "toggle_confusion", "Confusion", tooltip="Confusion matrix, or the grid"),
-        Binding("a", "toggle_augmentation", "Augment", tooltip="Augmentation preview, or the grid"),
-        Binding("r", "reload", "Reload", show=False, tooltip="Reload predictions.npz now"),
-    ]
+    BINDINGS = BROWSER_BINDINGS
 
     view: reactive[PredictionView] = reactive(PredictionView, init=False)
     """Filters and sort order of the grid."""
@@ -167,14 +130,6 @@ class PredictionBrowser(Widget, can_focus=True):
             self.count = count
             """Test images predicted (0 when predictions.npz is missing or unreadable)."""
             self.epoch = epoch
-
-    class _DataRead(Message):
-        """A worker finished reading a run (private: the browser applies it on its own thread)."""
-
-        def __init__(self, generation: int, data: RunData) -> None:
-            super().__init__()
-            self.generation = generation
-            self.data = data
 
     def __init__(
         self,
@@ -272,95 +227,6 @@ class PredictionBrowser(Widget, can_focus=True):
         """Images on one page of the grid (columns x rows that fit)."""
         return self._columns * self._rows
 
-    # --- loading ------------------------------------------------------------------------------
-
-    def show_run(self, run: RunFolder) -> None:
-        """Browse `run`: read its predictions and test images in a thread, then show them."""
-        self._run = run
-        self._loaded_once = False
-        self._file_key = None
-        self._predictions = None
-        self._predictions_note = None
-        self._images = None
-        self._images_read = None
-        self._images_note = None
-        self._indices = np.zeros(0, np.int64)
-        self._cursor = 0
-        if self.is_mounted:
-            self.query_one("#browser-status", Static).update(f"{run.name}: loading predictions…")
-            self._start_load(with_images=True)
-
-    def reload(self) -> None:
-        """Read predictions.npz (and the augmentation preview) of the shown run again."""
-        if self._run is not None:
-            self._start_load(with_images=self._images_read is None)
-
-    def _start_load(self, with_images: bool) -> None:
-        assert self._run is not None
-        self._generation += 1
-        self._loading = True
-        data_dir = self._data_dir or getattr(self.app, "data_dir", None)
-        images = None if with_images else self._images_read
-        self._read(self._generation, self._run, data_dir, images)
-
-    @work(thread=True, exclusive=True, group="prediction-browser", exit_on_error=False)
-    def _read(
-        self,
-        generation: int,
-        run: RunFolder,
-        data_dir: str | Path | None,
-        images: TestImages | None,
-    ) -> None:
-        data = read_run_data(run, data_dir, self._image_loader, images)
-        self.post_message(self._DataRead(generation, data))  # post_message is thread-safe
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "prediction-browser" and event.state == WorkerState.ERROR:
-            # A bug, not a bad file (those come back as notes): say so, and let polling retry.
-            self._loading = False
-            self._predictions_note = f"could not read the run: {event.worker.error!r}"
-            self._fill()
-
-    def _check_for_update(self) -> None:
-        if self._run is None or self._loading:
-            return
-        if file_key(self._run.predictions_path) != self._file_key:
-            self.reload()
-
-    def on_prediction_browser__data_read(self, message: _DataRead) -> None:
-        message.stop()
-        if message.generation != self._generation:
-            return  # a newer load (or another run) superseded it
-        self._loading = False
-        self._loaded_once = True
-        self._shown_in.clear()
-        data = message.data
-        self._file_key = data.file_key
-        self._predictions = data.predictions
-        self._predictions_note = data.predictions_note
-        self._images_read = (data.images, data.image_labels, data.images_note)
-        self._images, self._images_note = None, data.images_note
-        if data.predictions is not None and data.images is not None:
-            assert data.image_labels is not None
-            self._images, self._images_note = align_test_images(
-                data.images, data.image_labels, data.predictions
-            )
-        selected = self.selected_index
-        self._indices = self._select()
-        self._restore_cursor(selected)
-        self.query_one(ConfusionView).set_predictions(data.predictions, self._class_names)
-        preview = self.query_one(AugmentationPreview)
-        if data.preview is not None:
-            preview.set_images(*data.preview)
-        else:
-            preview.set_message(data.preview_note or "no augmentation preview")
-        self._layout_detail()
-        self._layout_grid()
-        self._fill()
-        count = 0 if data.predictions is None else len(data.predictions)
-        epoch = None if data.predictions is None else data.predictions.epoch
-        self.post_message(self.Loaded(data.run, count, epoch))
-
     # --- what is shown ------------------------------------------------------------------------
 
     @property
@@ -440,7 +306,11 @@ class PredictionBrowser(Widget, can_focus=True):
         self.call_after_refresh(self._fill)
 
     def _notice_text(self) -> str:
-        return self._predictions_note or self._images_note or ""
+        note = self._predictions_note or self._images_note or ""
+        if self._run is not None:
+            # The run's own files by name: their full path wrapped the note to 4 lines at 80.
+            note = note.replace(f"{self._run.path}{os.sep}", "")
+        return note
 
     def _status_text(self) -> Text:
         return status_text(
@@ -461,8 +331,9 @@ class PredictionBrowser(Widget, can_focus=True):
             return
         self.query_one("#browser-status", Static).update(self._status_text())
         notice = self.query_one("#browser-notice", Static)
-        notice.update(self._notice_text())
-        notice.set_class(bool(self._notice_text()), "-shown")
+        note = self._notice_text()
+        notice.update(Text(note, no_wrap=True, overflow="ellipsis"))  # one line, always
+        notice.set_class(bool(note), "-shown")
         cells = self.query_one(PageGrid).cells
         predictions = self._predictions
         page_size = max(1, self.page_size)
@@ -498,87 +369,3 @@ class PredictionBrowser(Widget, can_focus=True):
         confidence = float(self._predictions.confidence[index])
         image = None if self._images is None else self._images[index]
         cell.set_image(image, true, predicted, confidence)
-
-    # --- actions ------------------------------------------------------------------------------
-
-    def _scroller(self) -> ScrollableContainer | None:
-        """The scrolling view the keys move outside the grid (confusion, augmentation)."""
-        if self.mode == "confusion":
-            return self.query_one("#browser-confusion-view", VerticalScroll)
-        if self.mode == "augmentation":
-            return self.query_one(AugmentationPreview)
-        return None
-
-    def _go(self, cursor: int) -> None:
-        if not len(self._indices):
-            return
-        self._cursor = min(max(cursor, 0), len(self._indices) - 1)
-        self._fill()
-
-    def action_move(self, dx: int, dy: int) -> None:
-        """Move the selection by columns (dx) and rows (dy) of the grid (else scroll)."""
-        scroller = self._scroller()
-        if scroller is not None:
-            scroller.scroll_relative(x=4 * dx, y=4 * dy, animate=False)
-            return
-        self._go(self._cursor + dx + dy * self._columns)
-
-    def action_page(self, pages: int) -> None:
-        """Move the selection a page forward or back (else scroll a page)."""
-        scroller = self._scroller()
-        if scroller is not None:
-            if pages > 0:
-                scroller.scroll_page_down(animate=False)
-            else:
-                scroller.scroll_page_up(animate=False)
-            return
-        self._go(self._cursor + pages * self.page_size)
-
-    def action_jump(self, position: int) -> None:
-        """Select the first (0) or the last (-1) image shown (else scroll to the top/end)."""
-        scroller = self._scroller()
-        if scroller is not None:
-            if position >= 0:
-                scroller.scroll_home(animate=False)
-            else:
-                scroller.scroll_end(animate=False)
-            return
-        self._go(position if position >= 0 else len(self._indices) + position)
-
-    def action_toggle_misclassified(self) -> None:
-        """Show only images the model got wrong, or all again."""
-        self.view = replace(self.view, misclassified_only=not self.view.misclassified_only)
-
-    def action_cycle_true_class(self, step: int = 1) -> None:
-        """Filter by true class: all -> airplane -> ... -> truck -> all (step -1: backwards)."""
-        true_class = cycle_class(self.view.true_class, len(self._class_names), step)
-        self.view = replace(self.view, true_class=true_class)
-
-    def action_cycle_predicted_class(self, step: int = 1) -> None:
-        """Filter by predicted class: all -> airplane -> ... -> truck -> all (step -1: back)."""
-        predicted = cycle_class(self.view.predicted_class, len(self._class_names), step)
-        self.view = replace(self.view, predicted_class=predicted)
-
-    def action_cycle_sort(self) -> None:
-        """Sort: test-set order -> most confident first -> least confident first."""
-        self.view = replace(self.view, sort=next_sort(self.view.sort))
-
-    def action_clear_filters(self) -> None:
-        """Show every image in test-set order."""
-        self.view = PredictionView()
-
-    def action_toggle_zoom(self) -> None:
-        """Show the selected image alone, at 2x when it fits."""
-        self.zoomed = not self.zoomed
-
-    def action_toggle_confusion(self) -> None:
-        """Switch between the image grid and the confusion matrix."""
-        self.mode = "grid" if self.mode == "confusion" else "confusion"
-
-    def action_toggle_augmentation(self) -> None:
-        """Switch between the image grid and the augmentation preview."""
-        self.mode = "grid" if self.mode == "augmentation" else "augmentation"
-
-    def action_reload(self) -> None:
-        """Read predictions.npz again now."""
-        self.reload()

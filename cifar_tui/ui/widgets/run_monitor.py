@@ -237,6 +237,7 @@ class RunMonitor(Widget):
         failure = self.query_one("#run-failure", Static)
         failure.update(text or "")
         failure.display = text is not None
+        self.set_class(text is not None, "-failure-shown")  # short screens hide the curves
         # A log that overflows the box shows its end: a traceback's last line names the error.
         self.call_after_refresh(failure.scroll_end, animate=False)
 
