@@ -46,8 +46,6 @@ class CifarApp(App[None]):
     TITLE = "cifar-tui"
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    # Under 30 rows a failed run's box and its epoch table need the curves' room (cifar.tcss).
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("1,f2", "show('runs')", "Runs", show=False),
         Binding("2,f3", "show('monitor')", "Monitor", show=False),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
@@ -70,6 +70,12 @@ class RunMonitor(Widget):
         yield ProgressPanel(id="progress")
         yield CurvesPane(id="curves")
         yield EpochTable(id="epochs")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Under SHORT_SCREEN_ROWS a failed run's box and its epoch table need the curves' room
+        # (cifar.tcss). Set here, on resize only: as an app VERTICAL_BREAKPOINTS class it cost
+        # every `v` press a second repaint of the screen (38 ms instead of 20 to repaint done).
+        self.set_class(self.screen.size.height < SHORT_SCREEN_ROWS, "-short")
 
     def on_mount(self) -> None:
         self._show_status()
@@ -304,6 +310,8 @@ def _fraction(value: Any) -> float | None:
         return None
     return float(value)
 
+
+SHORT_SCREEN_ROWS = 30
 
 _STATUS_STYLES = {
     "running": "green",
