@@ -469,6 +469,32 @@ def test_mutated_valid_batch_loads_or_raises_data_error(data: st.DataObject) -> 
         _check_batch(result, "mutated", "fix")
 
 
+@pytest.fixture(scope="module")
+def small_archive_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return write_cifar_archive(tmp_path_factory.mktemp("archive"), 4, 4).read_bytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_damaged_whole_archive_loads_or_raises_data_error(
+    small_archive_bytes: bytes, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    # The .tar.gz as a user's disk or download could leave it: bytes flipped, then cut short.
+    damaged = bytearray(small_archive_bytes)
+    for _ in range(data.draw(st.integers(0, 3), label="edits")):
+        position = data.draw(st.integers(0, len(damaged) - 1), label="position")
+        damaged[position] = data.draw(st.integers(0, 255), label="byte")
+    cut = data.draw(st.integers(0, len(damaged)), label="cut")
+    path = tmp_path_factory.mktemp("damaged") / "cifar-10-python.tar.gz"
+    path.write_bytes(bytes(damaged[:cut]))
+    try:
+        loaded = load_cifar10(path)
+    except DataError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+        return
+    assert loaded.x_train.dtype == np.uint8 and loaded.x_train.shape[1:] == (32, 32, 3)
+
+
 @pytest.mark.parametrize("download", ["fails", "succeeds"])
 def test_keras_download_is_the_last_resort(
     download: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
