@@ -474,6 +474,17 @@ def small_archive_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return write_cifar_archive(tmp_path_factory.mktemp("archive"), 4, 4).read_bytes()
 
 
+@pytest.mark.parametrize("length", [1, 2, 3, 9, 10, 11, 40])
+def test_an_archive_cut_inside_its_gzip_header_is_a_data_error(
+    small_archive_bytes: bytes, tmp_path: Path, length: int
+) -> None:
+    # Cut to 3 bytes, tarfile's header parser raised TypeError (found by the property below).
+    path = tmp_path / "cifar-10-python.tar.gz"
+    path.write_bytes(small_archive_bytes[:length])
+    with pytest.raises(DataError, match="is not a readable cifar-10-python.tar.gz"):
+        load_cifar10(path)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_damaged_whole_archive_loads_or_raises_data_error(
