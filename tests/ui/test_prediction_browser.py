@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.widgets import Footer, Static
-from ui_support import until_screen_stable
+from ui_support import until_screen_stable, wait_for
 
 from cifar_tui.core.data import CLASS_NAMES, DataError
 from cifar_tui.core.predictions import AUGMENTATION_PREVIEW_FILE
@@ -416,10 +416,7 @@ async def test_run_without_predictions_yet(tmp_path: Path, test_set: Path) -> No
     app = BrowserApp(run, test_set)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = app.query_one(PredictionBrowser)
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if browser.loaded_once:
-                break
+        await wait_for(pilot, lambda: browser.loaded_once)
         assert browser.predictions is None and browser.shown_count == 0
         notice = str(app.query_one("#browser-notice").render())  # type: ignore[attr-defined]
         assert "does not exist yet" in notice
@@ -578,10 +575,7 @@ async def test_an_unreadable_predictions_file_is_noted_on_one_line(
     app = BrowserApp(run, test_set)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = app.query_one(PredictionBrowser)
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if browser.loaded_once:
-                break
+        await wait_for(pilot, lambda: browser.loaded_once)
         await pilot.pause()
         notice = app.query_one("#browser-notice", Static)
         # By its name in the run, not its full path (which wrapped the note to 4 lines).
