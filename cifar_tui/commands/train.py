@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -90,6 +91,9 @@ def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, r
             save_config(config, run.config_path)
         print(f"run folder: {run.path}", flush=True)
         user_err = tfenv.redirect_stderr_to(run.log_path)
+        # A crash inside TensorFlow's C++ (a segfault, an abort) leaves its Python stack in
+        # trainer.log, where the app's failure view and a bug report can find it.
+        faulthandler.enable(file=sys.stderr, all_threads=True)
         from cifar_tui.core.trainer import run_training
 
         try:

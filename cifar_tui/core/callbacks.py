@@ -73,6 +73,7 @@ class RunRecorder(keras.callbacks.Callback):
         on_epoch_saved: Callable[[int, EvaluationResult], None],
         learning_rate_at: Callable[[int], float],
         first_step: int = 0,
+        on_stopped_mid_epoch: Callable[[int, int], None] | None = None,
     ) -> None:
         super().__init__()
         self._emit = emit
@@ -86,6 +87,8 @@ class RunRecorder(keras.callbacks.Callback):
         self._on_epoch_saved = on_epoch_saved
         self._learning_rate_at = learning_rate_at
         self._first_step = first_step  # batches of the first epoch done before a resume
+        self._on_stopped_mid_epoch = on_stopped_mid_epoch
+        self.stop_recorded = False  # on_stopped_mid_epoch ran: the stop is saved and reported
         self.steps_done = 0
         self.last_epoch_done = 0
         self.last_test_result: EvaluationResult | None = None  # of epoch `last_epoch_done`
@@ -127,6 +130,19 @@ class RunRecorder(keras.callbacks.Callback):
             accuracy=float(logs.get("accuracy", math.nan)),
             images_per_second=images / max(now - self._epoch_start, 1e-9),
         )
+        if self._stop.is_set() and self.steps_done < self._steps:
+            self._record_stop()
+
+    def _record_stop(self) -> None:
+        """Save and report a mid-epoch stop now, inside `fit`, not after it returns.
+
+        `fit` then drops its dataset iterator mid-prefetch, which TensorFlow 2.21 can crash on
+        (see distribution.build_from_dataset_shapes); by then the stop's checkpoint is on disk.
+        """
+        if self.stop_recorded or self._on_stopped_mid_epoch is None:
+            return
+        self.stop_recorded = True
+        self._on_stopped_mid_epoch(self.last_epoch_done, self.steps_done)
 
     def _check_divergence(self, loss: float, batches_in_mean: int) -> None:
         """Raise DivergedError for a non-finite loss or one that has blown up (see above)."""

@@ -42,41 +42,49 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
     return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
 
 
-def patch_keras_for_multi_worker(model: Any, strategy: Any, tf: Any) -> None:
-    """Work around two Keras 3.15 bugs under MultiWorkerMirroredStrategy with 2+ workers.
+def build_from_dataset_shapes(model: Any, strategy: Any, tf: Any) -> None:
+    """Make `model.fit` learn the batch's shapes from its dataset's element_spec, not a batch.
 
-    1. `fit` builds the metrics from its first batch via `strategy.reduce("MEAN", (x, y))`, which
-       MultiWorkerMirroredStrategy cannot do (a tuple is no PerReplica: "Attempt to convert a
-       value (PerReplica...) to a Tensor"). Only shapes and dtypes matter there, so `model` builds
-       from this worker's own share of the batch instead, with no collective.
-    2. Each train step averages its scalar logs across workers with `strategy.reduce("MEAN", v,
-       axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for input with 0
-       dimensions"). Reducing with axis=None is the mean across replicas that the one-machine
-       strategies compute. (Process-wide, but a trainer process trains one run.)
+    Keras 3.15's `fit`, under any tf.distribute strategy, makes an iterator over the dataset,
+    takes one batch to build the model's metrics from, and drops the iterator at once, while the
+    strategy's MultiDeviceIterator is still prefetching in a background thread. TF 2.21 then
+    sometimes calls GetNext on the freed host iterator and the process dies of a segfault: seen
+    once in CI, then 4 times in 80 resumes here (a resume from mid-epoch calls `fit` twice; the
+    iterator is fast enough to race only when the pipeline is warm), and in a 6-line script
+    (`iter`, `next`, `del` over a distributed dataset) within 300 tries. Shapes and dtypes are all
+    that building needs, and the dataset's element_spec holds them, so no iterator is made.
+
+    Under MultiWorkerMirroredStrategy this also avoids Keras's `strategy.reduce("MEAN", (x, y))`
+    of that batch, which fails there ("Attempt to convert a value (PerReplica...) to a Tensor").
     """
-    from keras.src.backend.tensorflow import trainer as keras_trainer
+    import keras
 
     original = model._maybe_symbolic_build
 
     def build(iterator: Any = None, data_batch: Any = None) -> None:
-        if iterator is None:
+        if iterator is None or data_batch is not None:
             original(iterator=iterator, data_batch=data_batch)
             return
-        for _, _, batches in iterator:
-            data_batch = next(batches)
-            break
-        local = tf.nest.map_structure(
-            lambda value: (
-                strategy.experimental_local_results(value)[0]
-                if isinstance(value, tf.distribute.DistributedValues)
-                else value
-            ),
-            data_batch,
+        spec = iterator.data_adapter.get_tf_dataset().element_spec
+        symbolic = tf.nest.map_structure(
+            lambda tensor: keras.KerasTensor(tuple(tensor.shape), tensor.dtype.name), spec
         )
         with strategy.scope():
-            model._symbolic_build(data_batch=local)
+            model._symbolic_build(data_batch=symbolic)
 
     model._maybe_symbolic_build = build
+
+
+def patch_keras_for_multi_worker(tf: Any) -> None:
+    """Work around a Keras 3.15 bug under MultiWorkerMirroredStrategy with 2+ workers.
+
+    Each train step averages its scalar logs across workers with `strategy.reduce("MEAN", v,
+    axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for input with 0
+    dimensions"). Reducing with axis=None is the mean across replicas that the one-machine
+    strategies compute. (Process-wide, but a trainer process trains one run.) The other bug there,
+    in building the model from a batch, `build_from_dataset_shapes` avoids for every strategy.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_trainer
 
     reduce_per_replica = keras_trainer.reduce_per_replica
     if getattr(reduce_per_replica, "cifar_tui_patched", False):

@@ -205,8 +205,9 @@ def _train(
             whitening = model_lib.whitening_kernel(x_train, normalization)
         model = model_lib.build_model(config, normalization, whitening)
         model_lib.compile_model(model, config, schedule)
+        distribution.build_from_dataset_shapes(model, strategy, tf)
         if config.strategy == "multi-worker":
-            distribution.patch_keras_for_multi_worker(model, strategy, tf)
+            distribution.patch_keras_for_multi_worker(tf)
         if latest:
             checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
         # An uncompiled twin for model.keras: no optimizer or schedule, so plain Keras loads it.
@@ -283,6 +284,18 @@ def _train(
                 test_loss=test_result.loss,
             )
 
+    def record_stop(epoch_done: int, step: int) -> None:
+        if step:  # at an epoch boundary the epoch-end checkpoint is already the latest
+            save_state(epoch_done, step, None)
+        events.append(
+            "stopped", epoch=epoch_done, step=step, reason=stop.reason or "stop requested"
+        )
+        print(
+            f"stopped at epoch {epoch_done} step {step} ({stop.reason}); checkpoint saved; "
+            f"continue with: cifar-tui train --resume {run.name}",
+            flush=True,
+        )
+
     recorder = RunRecorder(
         emit=events.append,
         print_line=lambda line: print(line, flush=True),
@@ -295,6 +308,7 @@ def _train(
         on_epoch_saved=lambda epoch, result: save_state(epoch, 0, result),
         learning_rate_at=lambda step: float(schedule(step)),
         first_step=initial_step,
+        on_stopped_mid_epoch=record_stop,
     )
     recorder.last_epoch_done = initial_epoch
 
@@ -328,17 +342,8 @@ def _train(
 
     epoch_done = recorder.last_epoch_done
     if stop.is_set() and (epoch_done < config.epochs):
-        step = recorder.steps_done if recorder.steps_done < steps else 0
-        if step:  # at an epoch boundary the epoch-end checkpoint is already the latest
-            save_state(epoch_done, step, None)
-        events.append(
-            "stopped", epoch=epoch_done, step=step, reason=stop.reason or "stop requested"
-        )
-        print(
-            f"stopped at epoch {epoch_done} step {step} ({stop.reason}); checkpoint saved; "
-            f"continue with: cifar-tui train --resume {run.name}",
-            flush=True,
-        )
+        if not recorder.stop_recorded:  # stopped at an epoch's end, or before any batch
+            record_stop(epoch_done, recorder.steps_done if recorder.steps_done < steps else 0)
         return TrainingOutcome("stopped", 0)
 
     # The last epoch already predicted the test set with these weights and saved predictions.npz

@@ -230,3 +230,36 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
     outputs = _run_workers("--resume", "mw", "--epochs", epochs, *common)
     events = read_events(events_path)
     assert events[-1]["type"] == "finished" and events[-1]["epoch"] == int(epochs)
+
+
+@pytest.mark.parametrize("strategy_name", ["one-device", "mirrored"])
+def test_fit_builds_from_the_dataset_shapes_without_iterating(strategy_name: str) -> None:
+    """Keras's own build pulls a batch and drops a prefetching MultiDeviceIterator, which TF 2.21
+    sometimes segfaults on; the patched build must never iterate the dataset."""
+    import keras
+    import tensorflow as tf
+
+    from cifar_tui.core import distribution
+
+    strategy = distribution.make_strategy(tf, strategy_name, gpus=[])
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+        distribution.build_from_dataset_shapes(model, strategy, tf)
+    dataset = tf.data.Dataset.from_tensors((tf.zeros([2, 4]), tf.one_hot([0, 1], 3)))
+
+    class NeverIterated:
+        """What `fit` hands the build: an epoch iterator; iterating it fails the test."""
+
+        class data_adapter:  # noqa: N801 - the attribute Keras's epoch iterator has
+            @staticmethod
+            def get_tf_dataset() -> tf.data.Dataset:
+                return dataset
+
+        def __iter__(self) -> None:
+            raise AssertionError("the build pulled a batch")
+
+    model._maybe_symbolic_build(iterator=NeverIterated())
+    assert model.built and model.optimizer.built and model._compile_metrics.built
+    history = model.fit(dataset.repeat(), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)
+    assert len(history.history["loss"]) == 1

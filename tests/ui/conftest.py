@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,3 +65,26 @@ def app_factory(models_dir: Path) -> Callable[..., CifarApp]:
         return make_app(**{**settings, **options})
 
     return build
+
+
+@pytest.fixture
+def snap_compare(
+    snap_compare: Callable[..., bool], request: pytest.FixtureRequest
+) -> Callable[..., bool]:
+    """The plugin's snap_compare, which on a mismatch also fails with the rows of text that differ.
+
+    CI keeps the log but not snapshot_report.html, so a mismatch seen only there must say itself
+    what it was.
+    """
+    from pytest_textual_snapshot import node_to_report_path
+    from svg_text import svg_rows_diff
+
+    def compare(*args: Any, **kwargs: Any) -> bool:
+        __tracebackhide__ = True
+        if snap_compare(*args, **kwargs):
+            return True
+        report = pickle.loads(node_to_report_path(request.node).read_bytes())
+        expected_svg, actual_svg = report[1], report[2]
+        raise AssertionError("snapshot mismatch:\n" + svg_rows_diff(expected_svg, actual_svg))
+
+    return compare

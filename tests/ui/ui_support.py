@@ -62,19 +62,22 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def until_screen_stable(
-    pilot: Pilot[Any], interval: float = 0.25, timeout: float = 10.0
+    pilot: Pilot[Any], interval: float = 0.25, timeout: float = 10.0, still: int = 2
 ) -> None:
-    """Pause until two screenshots `interval` apart are identical.
+    """Pause until the screen has not changed over `still` pauses of `interval` in a row.
 
     Layout that follows a resize (grid cells mounted after a refresh, then filled) lands over a few
-    frames, later on a loaded machine; a snapshot taken before it settles is flaky.
+    frames, later on a loaded machine; a snapshot taken before it settles is flaky. One quiet
+    interval was not enough on CI's machine once (a monitor snapshot differed), so it takes two.
     """
     deadline = time.monotonic() + timeout
     previous = pilot.app.export_screenshot()
+    unchanged = 0
     while time.monotonic() < deadline:
         await pilot.pause(interval)
         current = pilot.app.export_screenshot()
-        if current == previous:
+        unchanged = unchanged + 1 if current == previous else 0
+        if unchanged >= still:
             return
         previous = current
     raise AssertionError("the screen kept changing")
