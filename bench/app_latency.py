@@ -33,6 +33,11 @@ run instead, and the measuring starts at its first `batch` event.
    quiet that closes the burst. A press is left out (and counted) when a non-batch event was
    written from 0.6 s before it to the end of its repaint: those events repaint the curves, the
    epoch table and the status line, and could pass for the answer.
+   The pty answers Textual's query for synchronized output (DEC mode 2026) as tmux 3.4+, kitty
+   or WezTerm do, so each frame comes bracketed, and (c) "frame done" is when the frame holding
+   the marker ended: what such a terminal shows, and unlike (b) it cannot run on into a
+   progress-bar frame that a batch event sends within 20 ms. --no-sync answers as a terminal
+   without it (frames unbracketed; only (b)).
 Prints markdown tables; the goals are 50 ms to the end of the repaint and 20 KB/s at 120x40.
 """
 
@@ -82,6 +87,13 @@ CURVE_PRESSES = (
 )
 """The curves pane's cycle from its first view, "all"; the markers are the plot titles (the
 streaming batch events repaint only the progress bars and the GPU pane)."""
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_REPLY = b"\x1b[?2026;2$y"
+"""Textual asks whether the terminal has synchronized output (DEC mode 2026, in tmux 3.4+, kitty,
+WezTerm, iTerm2, foot...); answering "supported, off" makes it bracket every frame with
+SYNC_START/SYNC_END, and such a terminal shows a frame only once it has all of it."""
+SYNC_START = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
 EXCLUDE_BEFORE = 0.6
 """A non-batch event this long before a press may still be repainting (0.2 s poll + 0.1 s plot
 redraw timer + a frame), so such a press is left out."""
@@ -114,6 +126,10 @@ class Response:
     first_byte: float
     repaint_done: float
     bytes: int
+    frame_done: float | None = None
+    """End of the synchronized frame that holds the marker: when the repaint shows on a terminal
+    with synchronized output (None without it). Unlike `repaint_done` it cannot run on into a
+    progress-bar frame that follows within the quiet time."""
     cpu: float = 0.0
     """Seconds the app's threads ran from the key to the end of the repaint (and its quiet)."""
     waited: float = 0.0
@@ -162,7 +178,36 @@ def key_response(
         if marker in burst.data:
             if index == len(groups) - 1 and now - burst.end <= quiet:
                 return None  # more of this burst may still come
-            return Response(after[0].time - sent, burst.end - sent, len(burst.data))
+            frame = marker_frame(after, marker)
+            return Response(
+                after[0].time - sent,
+                burst.end - sent,
+                len(burst.data),
+                frame_done=None if frame is None else frame[0] - sent,
+            )
+    return None
+
+
+def marker_frame(chunks: Sequence[Chunk], marker: bytes) -> tuple[float, int] | None:
+    """When the synchronized-output frame that holds `marker` arrived whole, and its size.
+
+    None when the output has no such frame (the terminal did not offer synchronized output) or it
+    has not ended yet.
+    """
+    data = b"".join(chunk.data for chunk in chunks)
+    at = data.find(marker)
+    if at < 0:
+        return None
+    start = data.rfind(SYNC_START, 0, at)
+    end = data.find(SYNC_END, at)
+    if start < 0 or end < 0:
+        return None
+    last_byte = end + len(SYNC_END) - 1
+    offset = 0
+    for chunk in chunks:
+        offset += len(chunk.data)
+        if offset > last_byte:
+            return chunk.time, last_byte + 1 - start
     return None
 
 
@@ -184,7 +229,15 @@ def overlaps_event(sent: float, done: float, event_times: Sequence[float]) -> bo
 class Terminal:
     """A process on a pty of a given size; `pump` reads what it writes, stamped."""
 
-    def __init__(self, argv: list[str], columns: int, rows: int, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        columns: int,
+        rows: int,
+        cwd: Path | None = None,
+        synchronized_output: bool = True,
+    ) -> None:
+        self.synchronized_output = synchronized_output
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # child: the app, on a terminal of the given size from its first query
             try:
@@ -225,6 +278,8 @@ class Terminal:
                 if not data:
                     raise RuntimeError(f"the app exited; last output {self.tail()!r}")
                 self.chunks.append(Chunk(time.perf_counter(), data))
+                if self.synchronized_output and SYNC_QUERY in data:
+                    os.write(self.fd, SYNC_REPLY)  # as such a terminal answers
 
     def wait_for(self, markers: Sequence[bytes], timeout: float) -> None:
         """Read until every marker has arrived (since the start)."""
@@ -554,23 +609,31 @@ def print_tables(rates: list[Rate], latencies: list[Latencies], size: str) -> No
     print("\nKey press to repaint while the run streams, ms (goal: repaint done in 50 ms)\n")
     print(
         "| keys | presses kept / left out / missed | first byte: median / p90 / max "
-        "| repaint done: median / p90 / max | repaint bytes | app CPU | app waiting for a CPU |"
+        "| frame done: median / p90 / max | burst done: median / p90 / max "
+        "| repaint bytes | app CPU | app waiting for a CPU |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for result in latencies:
         counts = f"{len(result.responses)} / {result.excluded} / {result.missed}"
         if not result.responses:
-            print(f"| {result.label} | {counts} | - | - | - | - | - |")
+            print(f"| {result.label} | {counts} | - | - | - | - | - | - |")
             continue
         first = describe([1000 * r.first_byte for r in result.responses])
+        frames = [1000 * r.frame_done for r in result.responses if r.frame_done is not None]
+        frame = " / ".join(f"{v:.0f}" for v in describe(frames)) if frames else "-"
         done = describe([1000 * r.repaint_done for r in result.responses])
         size = statistics.median(r.bytes for r in result.responses)
         cpu = statistics.median(1000 * r.cpu for r in result.responses)
         waited = statistics.median(1000 * r.waited for r in result.responses)
         print(
-            f"| {result.label} | {counts} | {' / '.join(f'{v:.0f}' for v in first)} | "
+            f"| {result.label} | {counts} | {' / '.join(f'{v:.0f}' for v in first)} | {frame} | "
             f"{' / '.join(f'{v:.0f}' for v in done)} | {size:,.0f} | {cpu:.0f} | {waited:.0f} |"
         )
+    print(
+        "\n(frame done: the synchronized-output frame holding the new view ended, when a "
+        "terminal with mode 2026 shows it; burst done: the last byte before 20 ms of quiet, "
+        "which also takes in a progress-bar frame that follows within 20 ms.)"
+    )
     print(
         "\n(repaint bytes, app CPU and waiting are medians; CPU and waiting are summed over the "
         "app's threads from the key to 20 ms after the repaint.)"
@@ -589,6 +652,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--real-trainer", action="store_true", help="a real `cifar-tui train`")
     parser.add_argument("--data-dir", default="../shared/data", help="CIFAR-10 (--real-trainer)")
     parser.add_argument("--no-idle", action="store_true", help="skip the finished-run rate")
+    parser.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="answer as a terminal without synchronized output (DEC mode 2026) would",
+    )
     parser.add_argument("--dump", type=Path, help="write the streaming window's bytes here")
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)  # the streaming process
     args = parser.parse_args(argv)
@@ -612,7 +680,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"epoch every {args.epoch_seconds:g} s)"
             )
         try:
-            terminal = Terminal(app_argv(run, models_dir), columns, rows)
+            terminal = Terminal(
+                app_argv(run, models_dir), columns, rows, synchronized_output=not args.no_sync
+            )
             try:
                 terminal.wait_for(MONITOR_READY, timeout=60)
                 terminal.pump(time.perf_counter() + args.settle)
@@ -632,7 +702,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             stop_process(writer)
         if not args.no_idle:
             finished = write_history(models_dir, "ended", args.history, args.epoch_seconds, True)
-            terminal = Terminal(app_argv(finished, models_dir), columns, rows)
+            terminal = Terminal(
+                app_argv(finished, models_dir), columns, rows, synchronized_output=not args.no_sync
+            )
             try:
                 terminal.wait_for((b"Curves", b"finished"), timeout=60)
                 terminal.pump(time.perf_counter() + args.settle)

@@ -72,6 +72,44 @@ def test_key_response(reads: list, now: float, expected: tuple | None) -> None:
         assert response.bytes == size
 
 
+S, E = bench.SYNC_START, bench.SYNC_END
+
+
+# Synchronized output: each frame comes between SYNC_START and SYNC_END.
+@pytest.mark.parametrize(
+    ("reads", "expected"),
+    [
+        # Without frames there is no frame end.
+        ([(10.01, b"MARK")], None),
+        # The frame ends in the read that brings SYNC_END; its size counts both brackets.
+        ([(10.01, S + b"MA"), (10.02, b"RK" + E)], (10.02, len(S) + 4 + len(E))),
+        # A progress-bar frame that follows within the quiet time is not part of the repaint.
+        ([(10.01, S + b"MARK" + E), (10.015, S + b"bars" + E)], (10.01, len(S) + 4 + len(E))),
+        # SYNC_END split across two reads: the frame ends with the second.
+        ([(10.01, S + b"MARK" + E[:3]), (10.03, E[3:] + b"x")], (10.03, len(S) + 4 + len(E))),
+        # A frame not yet ended.
+        ([(10.01, S + b"MARK")], None),
+        # A frame before the marker's does not count.
+        ([(10.01, S + b"bars" + E), (10.02, S + b"MARK" + E)], (10.02, len(S) + 4 + len(E))),
+    ],
+    ids=["no frames", "frame over two reads", "next frame apart", "split end", "open", "earlier"],
+)
+def test_marker_frame(reads: list, expected: tuple | None) -> None:
+    found = bench.marker_frame(chunks(*reads), b"MARK")
+    if expected is None:
+        assert found is None
+    else:
+        assert found == (pytest.approx(expected[0]), expected[1])
+
+
+def test_key_response_gives_the_frame_end_and_the_burst_end() -> None:
+    reads = [(10.005, S + b"MARK" + E), (10.02, S + b"progress bars" + E)]
+    response = bench.key_response(chunks(*reads), 10.0, b"MARK", now=10.1)
+    assert response is not None
+    assert response.frame_done == pytest.approx(0.005)
+    assert response.repaint_done == pytest.approx(0.02)  # the burst took the next frame in
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
