@@ -7,6 +7,7 @@ spawns (core/launcher.py) and watches through the run folder.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -68,8 +69,10 @@ class CifarApp(App[None]):
         gpu_monitor: Any = None,
         read_system: Callable[[], Any] | None = None,
         gpu_interval: float = 1.0,
+        freeze_heap: bool = False,
     ) -> None:
         super().__init__()
+        self._freeze_heap = freeze_heap
         self.models_dir = Path(models_dir)
         self.data_dir = data_dir
         self.gpu_monitor = gpu_monitor
@@ -88,6 +91,8 @@ class CifarApp(App[None]):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
+        if self._freeze_heap:
+            self.call_after_refresh(freeze_heap)
 
     def action_show(self, mode: str) -> None:
         """Switch to one of the four views."""
@@ -272,6 +277,7 @@ def make_app(
     gpu_monitor: Any = None,
     read_system: Callable[[], Any] | None = None,
     gpu_interval: float = 1.0,
+    freeze_heap: bool = False,
 ) -> CifarApp:
     """The app over `models_dir`: the one factory the CLI and the tests use.
 
@@ -283,6 +289,9 @@ def make_app(
         gpu_monitor: a core.gpu.GpuMonitor for the GPU panes (tests pass one over a fake NVML).
         read_system: the GPU panes' CPU/RAM reader (tests pass fixed readings).
         gpu_interval: seconds between GPU/CPU readings.
+        freeze_heap: once the first view is up, take what exists out of the garbage collector's
+            walk (`freeze_heap`); for the process that runs the app, never for tests, whose
+            process goes on to run other apps.
 
     Returns:
         The app, not yet running.
@@ -291,5 +300,25 @@ def make_app(
         raise ValueError(f"start_screen must be one of {START_SCREENS}, got {start_screen!r}")
     run = resolve_run(open_run, Path(models_dir)) if open_run else None
     return CifarApp(
-        Path(models_dir), data_dir, run, start_screen, gpu_monitor, read_system, gpu_interval
+        Path(models_dir),
+        data_dir,
+        run,
+        start_screen,
+        gpu_monitor,
+        read_system,
+        gpu_interval,
+        freeze_heap,
     )
+
+
+def freeze_heap() -> None:
+    """Collect, then move every object left out of the garbage collector's reach for good.
+
+    Python's full (generation 2) collections walk every tracked object; in the app they came every
+    ~10 s and stalled it 60-100 ms, the slowest key presses in bench/app_latency.py. What exists
+    once the first view is up (Textual, Rich, the modules, the view) lives as long as the app;
+    frozen, it is out of their walk, and they take 20-65 ms. They cannot be avoided: Textual
+    leaves cyclic garbage on every restyle (a throwaway DOMNode per component class).
+    """
+    gc.collect()
+    gc.freeze()

@@ -155,6 +155,7 @@ def _open_app(args: argparse.Namespace) -> int:
         data_dir=getattr(args, "data_dir", None),
         open_run=getattr(args, "run", None),
         start_screen=screen,
+        freeze_heap=True,
     )
     app.run()
     return 0

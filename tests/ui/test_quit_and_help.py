@@ -143,3 +143,22 @@ async def test_the_browse_footer_is_compact_only_when_narrow(
         await wait_for(pilot, lambda: not footer.compact)
         keys = list(footer.query(FooterKey))
         assert keys[-1].region.right <= 81 < 120
+
+
+@pytest.mark.parametrize("freeze", [False, True], ids=["tests and default", "the CLI's app"])
+async def test_the_heap_is_frozen_only_when_asked(
+    app_factory: Callable[..., CifarApp], freeze: bool
+) -> None:
+    """The CLI's app takes its startup objects out of the collector's walk (shorter full
+    collections); a test process, which goes on to run other apps, must not leak them."""
+    import gc
+
+    gc.unfreeze()
+    try:
+        app = app_factory(start_screen="runs", freeze_heap=freeze)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: (gc.get_freeze_count() > 0) == freeze, timeout=2)
+            await pilot.pause(0.2)
+            assert (gc.get_freeze_count() > 0) == freeze
+    finally:
+        gc.unfreeze()
