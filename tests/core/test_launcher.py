@@ -18,8 +18,24 @@ from cifar_tui.core import launcher
 from cifar_tui.core.config import load_config, preset
 from cifar_tui.core.runs import RunFolder
 
-# Prints "ready" once Python's own SIGINT handling is installed, so a test can signal it reliably.
-SLEEPER = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"]
+# Prints "ready" once its SIGINT handling is installed, so a test can signal it reliably. It
+# installs Python's default handler itself: a pytest started with `&` from a script inherits
+# SIGINT ignored (as every background job of a non-interactive shell does) and so would it.
+SLEEPER = [
+    sys.executable,
+    "-c",
+    "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "print('ready', flush=True); time.sleep(30)",
+]
+
+
+def _wait_ready(tmp_path: Path, name: str) -> None:
+    """Until the sleeper says "ready" (a SIGINT during interpreter start-up exits 1)."""
+    log = launcher.launch_log_path(tmp_path, name)
+    deadline = time.monotonic() + 60
+    while "ready" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, "the sleeper never got ready"
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -119,10 +135,7 @@ def test_stop_run_sends_sigint_to_the_lock_holder(
     run = write_run(tmp_path / "runs", "live", "running", 1)
     lock = {"pid": child.pid, "host": socket.gethostname(), "started": time.time()}
     run.lock_path.write_text(json.dumps(lock))
-    log = launcher.launch_log_path(tmp_path, "live")
-    deadline = time.monotonic() + 60
-    while "ready" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
-        time.sleep(0.05)  # a SIGINT during interpreter start-up exits 1, not by the signal
+    _wait_ready(tmp_path, "live")
     assert launcher.stop_run(run) is True
     assert _wait_exit(child) == -signal.SIGINT
 
@@ -151,6 +164,7 @@ def test_running_here_lists_local_trainers_and_starting_launches(
     starting = launcher.spawn_training(preset("quick"), tmp_path, None, name="starting")
     reap.append(starting)
     assert launcher.running_here(tmp_path, {"starting": starting}) == ["local", "starting"]
+    _wait_ready(tmp_path, "starting")
     launcher.stop_runs(["starting"], tmp_path, {"starting": starting})  # no lock: its process
     assert _wait_exit(starting) == -signal.SIGINT
     assert launcher.running_here(tmp_path, {"starting": starting}) == ["local"]
