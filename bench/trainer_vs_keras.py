@@ -33,6 +33,7 @@ import termios
 import textwrap
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from fcntl import ioctl
 from pathlib import Path
 
@@ -74,22 +75,36 @@ PLAIN_KERAS = textwrap.dedent(
 CONTROL = "plain Keras `model.fit` again (A/A control)"
 
 
-def plain_keras(preset: str, data_dir: str, epochs: int, train_size: int) -> list[float]:
+def pinned(cpu: int | None) -> list[str]:
+    """A command prefix that keeps a process (and TensorFlow's thread pools) on one CPU."""
+    return [] if cpu is None else ["taskset", "-c", str(cpu)]
+
+
+def plain_keras(
+    preset: str, data_dir: str, epochs: int, train_size: int, cpu: int | None = None
+) -> list[float]:
     result = subprocess.run(
-        [sys.executable, "-c", PLAIN_KERAS, preset, data_dir, str(epochs), str(train_size)],
+        [*pinned(cpu), sys.executable, "-c", PLAIN_KERAS, preset, data_dir, str(epochs),
+         str(train_size)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(result.stdout.strip().splitlines()[-1])[1:]
 
 
 def cifar_tui(
-    preset: str, data_dir: str, epochs: int, train_size: int, models: Path, with_app: bool = False
+    preset: str,
+    data_dir: str,
+    epochs: int,
+    train_size: int,
+    models: Path,
+    with_app: bool = False,
+    cpu: int | None = None,
 ) -> list[tuple[float, float]]:
-    name = f"bench-{len(list(models.iterdir()))}"
+    name = f"bench-{len(list(models.iterdir()))}-{time.monotonic_ns()}"
     trainer = subprocess.Popen(
-        [sys.executable, "-m", "cifar_tui", "train", "--preset", preset, "--epochs", str(epochs),
-         "--train-size", str(train_size), "--data-dir", data_dir, "--models-dir", str(models),
-         "--name", name],
+        [*pinned(cpu), sys.executable, "-m", "cifar_tui", "train", "--preset", preset,
+         "--epochs", str(epochs), "--train-size", str(train_size), "--data-dir", data_dir,
+         "--models-dir", str(models), "--name", name],
         stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     if with_app:
@@ -146,7 +161,14 @@ def main() -> None:
         "--control", action="store_true",
         help="also run the bare script a second time (an A/A side: the ratio's noise floor)",
     )  # fmt: skip
+    parser.add_argument(
+        "--paired", action="store_true",
+        help="run the two sides at the same time, each pinned to its own CPU (swapped each round)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.paired:
+        paired(args)
+        return
     sides = ["plain Keras `model.fit`", "`cifar-tui train`"]
     if args.with_app:
         sides.append("`cifar-tui train`, app attached (120x40 pty)")
@@ -185,6 +207,56 @@ def main() -> None:
         f"\n`cifar-tui train` over the whole epoch incl. evaluation + checkpoint: "
         f"{statistics.mean(whole):.0f} img/s"
     )
+
+
+def paired(args: argparse.Namespace) -> None:
+    """Each round trains the bare script and `cifar-tui train` at once, one per CPU.
+
+    Run one after the other, a side's rate moved by +-10% between processes on this VM (the A/A
+    control), from load that comes and goes. At the same time, both see the same moments; the
+    CPUs swap every round so neither side keeps the better one. With --control, each round also
+    pairs the bare script with itself: the noise floor of this way of measuring.
+    """
+    pairs = [("plain Keras `model.fit`", "`cifar-tui train`")]
+    if args.control:
+        pairs.append(("plain Keras `model.fit`", CONTROL))
+    ratios: dict[str, list[float]] = {second: [] for _, second in pairs}
+    rates: dict[str, list[float]] = {second: [] for _, second in pairs}
+    bare_rates: dict[str, list[float]] = {second: [] for _, second in pairs}
+
+    def measure(side: str, cpu: int, models: Path) -> float:
+        """The side's mean training images/s over epochs 2..N, pinned to `cpu`."""
+        if side == "`cifar-tui train`":
+            measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
+                                 models, cpu=cpu)  # fmt: skip
+            return statistics.mean(rate for rate, _ in measured)
+        return statistics.mean(
+            plain_keras(args.preset, args.data_dir, args.epochs, args.train_size, cpu=cpu)
+        )
+
+    with tempfile.TemporaryDirectory() as models, ThreadPoolExecutor(2) as pool:
+        for round_number in range(args.rounds):
+            for first, second in pairs:
+                cpus = (round_number % 2, 1 - round_number % 2)
+                bare, side = (
+                    pool.submit(measure, name, cpu, Path(models))
+                    for name, cpu in zip((first, second), cpus, strict=True)
+                )
+                bare_rates[second].append(bare.result())
+                rates[second].append(side.result())
+                ratios[second].append(side.result() / bare.result())
+    print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds, "
+          "each pair at the same time on one CPU each (training images/s)\n")  # fmt: skip
+    print("| pair | bare img/s per round | side img/s per round | ratio per round | "
+          "ratio: median | ratio: mean |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for first, second in pairs:
+        print(f"| {second} vs {first} | "
+              f"{', '.join(f'{r:.0f}' for r in bare_rates[second])} | "
+              f"{', '.join(f'{r:.0f}' for r in rates[second])} | "
+              f"{', '.join(f'{r:.3f}' for r in ratios[second])} | "
+              f"{statistics.median(ratios[second]):.3f} | "
+              f"{statistics.mean(ratios[second]):.3f} |")  # fmt: skip
 
 
 if __name__ == "__main__":
