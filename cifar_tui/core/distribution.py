@@ -49,7 +49,7 @@ def build_from_dataset_shapes(model: Any, strategy: Any, tf: Any) -> None:
     takes one batch to build the model's metrics from, and drops the iterator at once, while the
     strategy's MultiDeviceIterator is still prefetching in a background thread. TF 2.21 then
     sometimes calls GetNext on the freed host iterator and the process dies of a segfault: seen
-    once in CI, then 4 times in 80 resumes here (a resume from mid-epoch calls `fit` twice; the
+    once in CI, then in 6 of 110 resumes here (a resume from mid-epoch calls `fit` twice; the
     iterator is fast enough to race only when the pipeline is warm), and in a 6-line script
     (`iter`, `next`, `del` over a distributed dataset) within 300 tries. Shapes and dtypes are all
     that building needs, and the dataset's element_spec holds them, so no iterator is made.

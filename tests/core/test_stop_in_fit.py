@@ -1,0 +1,90 @@
+"""A stop requested mid-epoch is saved and reported from inside `fit`, once (no training here).
+
+Once `fit` returns it drops a prefetching iterator, which TensorFlow 2.21 can crash on, so the
+checkpoint and the `stopped` event must already be written by then.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("keras")
+
+from cifar_tui.core.callbacks import RunRecorder  # noqa: E402
+from cifar_tui.core.stopping import StopRequest  # noqa: E402
+
+STEPS = 10
+
+
+class FakeModel:
+    stop_training = False
+
+
+def make_recorder(
+    stop: StopRequest, calls: list[tuple[int, int]], first_step: int = 0
+) -> RunRecorder:
+    """A recorder that notes its on_stopped_mid_epoch calls in `calls`, on a stand-in model."""
+    recorder = RunRecorder(
+        emit=lambda *args, **fields: None,
+        print_line=lambda line: None,
+        stop=stop,
+        steps_per_epoch=STEPS,
+        epochs=5,
+        batch_size=8,
+        validation=(None, None),
+        test=None,
+        on_epoch_saved=lambda epoch, result: None,
+        learning_rate_at=lambda step: 0.1,
+        first_step=first_step,
+        on_stopped_mid_epoch=lambda epoch, step: calls.append((epoch, step)),
+    )
+    recorder.set_model(FakeModel())
+    return recorder
+
+
+def run_epoch(stop_at: int | None, first_step: int = 0) -> tuple[list[tuple[int, int]], bool]:
+    """One epoch (epoch 3 of the run) with a stop requested after batch `stop_at` (1-based).
+
+    Returns the (epoch, step) calls of on_stopped_mid_epoch and whether fit was told to stop.
+    """
+    stop = StopRequest()
+    calls: list[tuple[int, int]] = []
+    recorder = make_recorder(stop, calls, first_step)
+    recorder.last_epoch_done = 2
+    recorder.on_epoch_begin(2)
+    for batch in range(STEPS - first_step):
+        if stop_at is not None and first_step + batch + 1 >= stop_at:
+            stop.request("SIGINT")
+        recorder.on_train_batch_end(batch, {"loss": 1.0, "accuracy": 0.5})
+        if recorder.model.stop_training:
+            break
+    return calls, recorder.model.stop_training
+
+
+@pytest.mark.parametrize(
+    ("stop_at", "first_step", "calls", "stopped"),
+    [
+        (None, 0, [], False),  # no stop: nothing recorded
+        (4, 0, [(2, 4)], True),  # mid-epoch: recorded at once, at the step it came
+        (1, 0, [(2, 1)], True),  # after the first batch
+        (STEPS, 0, [], True),  # at the epoch's last batch: on_epoch_end saves the epoch instead
+        (7, 5, [(2, 7)], True),  # a resumed partial epoch counts steps from the epoch's start
+    ],
+    ids=["no stop", "mid-epoch", "first batch", "last batch", "resumed epoch"],
+)
+def test_a_mid_epoch_stop_is_recorded_inside_fit_once(
+    stop_at: int | None, first_step: int, calls: list[tuple[int, int]], stopped: bool
+) -> None:
+    assert run_epoch(stop_at, first_step) == (calls, stopped)
+
+
+def test_it_is_recorded_once_even_if_fit_runs_another_batch() -> None:
+    """Keras checks stop_training after the callbacks; a batch more must not record twice."""
+    stop = StopRequest()
+    calls: list[tuple[int, int]] = []
+    recorder = make_recorder(stop, calls)
+    recorder.on_epoch_begin(0)
+    stop.request("SIGTERM")
+    recorder.on_train_batch_end(0, {"loss": 1.0})
+    recorder.on_train_batch_end(1, {"loss": 1.0})
+    assert calls == [(0, 1)]
