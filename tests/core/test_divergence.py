@@ -8,25 +8,15 @@ import pytest
 
 pytest.importorskip("keras")
 
+from recorders import quiet_recorder  # noqa: E402
+
 from cifar_tui.core.callbacks import DivergedError, RunRecorder  # noqa: E402
-from cifar_tui.core.stopping import StopRequest  # noqa: E402
 
 STEPS = 100
 
 
 def recorder() -> RunRecorder:
-    return RunRecorder(
-        emit=lambda *args, **fields: None,
-        print_line=lambda line: None,
-        stop=StopRequest(),
-        steps_per_epoch=STEPS,
-        epochs=5,
-        batch_size=8,
-        validation=(None, None),
-        test=None,
-        on_epoch_saved=lambda epoch, result: None,
-        learning_rate_at=lambda step: 0.1,
-    )
+    return quiet_recorder(STEPS)
 
 
 def feed(losses_per_epoch: list[list[float]]) -> str | None:

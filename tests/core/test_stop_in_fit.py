@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("keras")
 
+from recorders import quiet_recorder  # noqa: E402
+
 from cifar_tui.core.callbacks import RunRecorder  # noqa: E402
 from cifar_tui.core.stopping import StopRequest  # noqa: E402
 
@@ -24,17 +26,9 @@ def make_recorder(
     stop: StopRequest, calls: list[tuple[int, int]], first_step: int = 0
 ) -> RunRecorder:
     """A recorder that notes its on_stopped_mid_epoch calls in `calls`, on a stand-in model."""
-    recorder = RunRecorder(
-        emit=lambda *args, **fields: None,
-        print_line=lambda line: None,
+    recorder = quiet_recorder(
+        STEPS,
         stop=stop,
-        steps_per_epoch=STEPS,
-        epochs=5,
-        batch_size=8,
-        validation=(None, None),
-        test=None,
-        on_epoch_saved=lambda epoch, result: None,
-        learning_rate_at=lambda step: 0.1,
         first_step=first_step,
         on_stopped_mid_epoch=lambda epoch, step: calls.append((epoch, step)),
     )
