@@ -33,6 +33,13 @@ class SteadyTable(DataTable[str | Text]):
         self._restyled = True
         self.refresh()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # Textual moves the scrollbar's thumb only while the bar is shown. The table learns its
+        # height when idle and shows the bar at the next layout; a scroll to the last row that
+        # lands between the two (a run's epochs loading) left the thumb at the top for good.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def _styles_painted_with(self) -> tuple[object, ...]:
         names = sorted(self.COMPONENT_CLASSES)
         return (
