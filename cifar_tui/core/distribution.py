@@ -31,6 +31,11 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
 
     `mirrored` replicates over every local GPU, or over the logical CPUs when there is no GPU
     (one replica, unless CIFAR_TUI_LOGICAL_CPUS split the CPU). `multi-worker` reads TF_CONFIG.
+
+    `one-device` is TensorFlow's default strategy, which places every op on the first GPU, else
+    the CPU: the path a plain `model.fit` takes. `OneDeviceStrategy` put the same ops on the same
+    device but fed each step through a MultiDeviceIterator; measured side by side it cost 1-3% of
+    training speed on the CPU (BENCHMARKS.md, issue 4a) for nothing one device needs.
     """
     if name == "mirrored":
         if gpus:
@@ -39,7 +44,7 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
         return tf.distribute.MirroredStrategy(devices=cpus)
     if name == "multi-worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+    return tf.distribute.get_strategy()
 
 
 def build_from_dataset_shapes(model: Any, strategy: Any, tf: Any) -> None:
@@ -56,9 +61,14 @@ def build_from_dataset_shapes(model: Any, strategy: Any, tf: Any) -> None:
 
     Under MultiWorkerMirroredStrategy this also avoids Keras's `strategy.reduce("MEAN", (x, y))`
     of that batch, which fails there ("Attempt to convert a value (PerReplica...) to a Tensor").
+
+    Under TensorFlow's default strategy (one device) Keras builds when it traces the train step
+    and makes no such iterator, so the model is left as plain Keras has it.
     """
     import keras
 
+    if model._distribute_strategy is None:
+        return
     original = model._maybe_symbolic_build
 
     def build(iterator: Any = None, data_batch: Any = None) -> None:
