@@ -122,10 +122,21 @@ def cifar_tui(
             for e in epochs_ended]  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def watch_in_pty(models: Path, name: str, trainer: subprocess.Popen) -> None:
-    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits."""
+    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits.
+
+    Prints the app's CPU time as a share of one core over the run, to stderr: on a machine whose
+    cores the trainers fill, that share is what the app can take from them.
+    """
     while not (models / name / "events.jsonl").exists() and trainer.poll() is None:
         time.sleep(0.1)
+    started = time.monotonic()
     argv = [sys.executable, "-m", "cifar_tui", "watch", name, "--models-dir", str(models)]
     pid, fd = pty.fork()
     if pid == 0:
@@ -146,6 +157,9 @@ def watch_in_pty(models: Path, name: str, trainer: subprocess.Popen) -> None:
     reader.start()
     try:
         trainer.wait()
+        used, seconds = cpu_seconds(pid), time.monotonic() - started
+        print(f"app: {used:.1f} s of CPU in {seconds:.0f} s ({100 * used / seconds:.1f}% of a core,"
+              " startup included)", file=sys.stderr, flush=True)  # fmt: skip
     finally:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
