@@ -137,7 +137,8 @@ class RunRecorder(keras.callbacks.Callback):
         """Save and report a mid-epoch stop now, inside `fit`, not after it returns.
 
         `fit` then drops its dataset iterator mid-prefetch, which TensorFlow 2.21 can crash on
-        (see distribution.build_from_dataset_shapes); by then the stop's checkpoint is on disk.
+        under the mirrored and multi-worker strategies (their MultiDeviceIterator; see
+        distribution.build_from_dataset_shapes); by then the stop's checkpoint is on disk.
         """
         if self.stop_recorded or self._on_stopped_mid_epoch is None:
             return
