@@ -104,7 +104,7 @@ def cifar_tui(
     with_app: bool = False,
     cpu: int | None = None,
 ) -> list[tuple[float, float]]:
-    name = f"bench-{len(list(models.iterdir()))}-{time.monotonic_ns()}"
+    name = f"bench-{time.monotonic_ns()}"  # unique, also when two sides start at once
     trainer = subprocess.Popen(
         [*pinned(cpu), sys.executable, "-m", "cifar_tui", "train", "--preset", preset,
          "--epochs", str(epochs), "--train-size", str(train_size), "--data-dir", data_dir,
@@ -236,9 +236,9 @@ def paired(args: argparse.Namespace) -> None:
     pairs the bare script with itself: the noise floor of this way of measuring.
 
     With --with-app, each round also pairs the bare script with `cifar-tui train` watched by the
-    app in a 120x40 pty. The app is not pinned: it floats over both CPUs, so its own CPU time
-    (~3% of one core) falls on both sides alike, as it would on a server with cores to spare;
-    what the ratio shows is what being watched costs the trainer itself.
+    app in a 120x40 pty. The app is not pinned: it floats over both CPUs, as it would on a server,
+    and the scheduler decides which side its CPU time (~3% of one core, printed per run) comes
+    out of; with both CPUs busy training, some of it lands on the watched trainer.
     """
     pairs = [("plain Keras `model.fit`", "`cifar-tui train`")]
     if args.with_app:

@@ -1,7 +1,8 @@
 """A stop requested mid-epoch is saved and reported from inside `fit`, once (no training here).
 
-Once `fit` returns it drops a prefetching iterator, which TensorFlow 2.21 can crash on, so the
-checkpoint and the `stopped` event must already be written by then.
+Once `fit` returns it drops a prefetching iterator, which TensorFlow 2.21 can crash on under the
+mirrored and multi-worker strategies, so the checkpoint and the `stopped` event must already be
+written by then.
 """
 
 from __future__ import annotations
