@@ -11,7 +11,7 @@ what the app costs can be told apart from what other processes on the machine co
 
 The live run is a temporary models folder whose run already holds --history (5) epochs, batch
 events included, and whose events.jsonl a separate streaming process appends to at the real
-trainer's rates: a `batch` event every 0.2 s (BATCH_EVENT_INTERVAL in core/callbacks.py) and,
+trainer's rates: a `batch` event every 0.5 s (BATCH_EVENT_INTERVAL in core/events.py) and,
 every --epoch-seconds (10), `epoch_ended`, `checkpoint_saved` and `predictions_saved`. The
 streamer holds the run's trainer.lock (its own pid), so the app shows the run as running. With
 --real-trainer a real `cifar-tui train --preset quick --train-size 2000 --epochs 100` writes the
@@ -63,14 +63,14 @@ from dataclasses import dataclass
 from fcntl import ioctl
 from pathlib import Path
 
-from cifar_tui.core.events import EventWriter
+from cifar_tui.core.events import BATCH_EVENT_INTERVAL, EventWriter
 from cifar_tui.core.runs import RunFolder, create_run_folder
 
 QUIET_SECONDS = 0.020
 """A gap this long ends a burst of output (Textual paints at most 60 frames a second)."""
 RECIPE_EPOCHS = 125
 STEPS_PER_EPOCH = 352
-BATCH_SECONDS = 0.2
+BATCH_SECONDS = BATCH_EVENT_INTERVAL
 MONITOR_READY = (b"Curves", b"img/s")
 """The monitor's first frame: its footer's curves key and the step progress bar."""
 PANE_PRESSES = (
@@ -94,9 +94,9 @@ WezTerm, iTerm2, foot...); answering "supported, off" makes it bracket every fra
 SYNC_START/SYNC_END, and such a terminal shows a frame only once it has all of it."""
 SYNC_START = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
-EXCLUDE_BEFORE = 0.6
-"""A non-batch event this long before a press may still be repainting (0.2 s poll + 0.1 s plot
-redraw timer + a frame), so such a press is left out."""
+EXCLUDE_BEFORE = BATCH_EVENT_INTERVAL + 0.2
+"""A non-batch event this long before a press may still be repainting (the tail's poll + 0.1 s
+plot redraw timer + a frame), so such a press is left out."""
 
 
 # --- parsing what the terminal received (pure functions) ----------------------------------------
@@ -676,7 +676,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             run = write_history(models_dir, "live", args.history, args.epoch_seconds, False)
             writer = start_streamer(run, args.history, args.epoch_seconds)
             label = (
-                f"live run ({args.history} epochs done; batch every 0.2 s, "
+                f"live run ({args.history} epochs done; batch every {BATCH_SECONDS:g} s, "
                 f"epoch every {args.epoch_seconds:g} s)"
             )
         try:

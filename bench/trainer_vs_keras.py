@@ -103,6 +103,7 @@ def cifar_tui(
     models: Path,
     with_app: bool = False,
     cpu: int | None = None,
+    app_cpu: int | None = None,
 ) -> list[tuple[float, float]]:
     name = f"bench-{time.monotonic_ns()}"  # unique, also when two sides start at once
     trainer = subprocess.Popen(
@@ -112,7 +113,7 @@ def cifar_tui(
         stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     if with_app:
-        watch_in_pty(models, name, trainer)
+        watch_in_pty(models, name, trainer, app_cpu)
     if trainer.wait() != 0:
         raise RuntimeError(f"cifar-tui train exited with {trainer.returncode}")
     lines = (models / name / "events.jsonl").read_text().splitlines()
@@ -128,8 +129,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def watch_in_pty(models: Path, name: str, trainer: subprocess.Popen) -> None:
-    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits.
+def watch_in_pty(
+    models: Path, name: str, trainer: subprocess.Popen, cpu: int | None = None
+) -> None:
+    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits (on `cpu` only,
+    if given; else wherever the scheduler puts it).
 
     Prints the app's CPU time as a share of one core over the run, to stderr: on a machine whose
     cores the trainers fill, that share is what the app can take from them.
@@ -141,6 +145,8 @@ def watch_in_pty(models: Path, name: str, trainer: subprocess.Popen) -> None:
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
         os.execv(argv[0], argv)
     ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
 
@@ -175,6 +181,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--with-app", action="store_true", help="also train with the app watching")
+    parser.add_argument(
+        "--app-cpu", choices=("float", "shared"), default="float",
+        help="--paired --with-app: the app floats over both CPUs, or shares the watched side's",
+    )  # fmt: skip
     parser.add_argument(
         "--control", action="store_true",
         help="also run the bare script a second time (an A/A side: the ratio's noise floor)",
@@ -236,9 +246,11 @@ def paired(args: argparse.Namespace) -> None:
     pairs the bare script with itself: the noise floor of this way of measuring.
 
     With --with-app, each round also pairs the bare script with `cifar-tui train` watched by the
-    app in a 120x40 pty. The app is not pinned: it floats over both CPUs, as it would on a server,
-    and the scheduler decides which side its CPU time (~3% of one core, printed per run) comes
-    out of; with both CPUs busy training, some of it lands on the watched trainer.
+    app in a 120x40 pty. With --app-cpu float the app is not pinned: it floats over both CPUs, as
+    it would on a server, and the scheduler decides which side its CPU time (printed per run)
+    comes out of, so part of it is charged to the bare side. With --app-cpu shared it runs on the
+    watched trainer's CPU only: all it costs is charged to the watched side, as on a machine with
+    one CPU (the strictest reading; with N CPUs for one trainer, the app's share is 1/N of this).
     """
     pairs = [("plain Keras `model.fit`", "`cifar-tui train`")]
     if args.with_app:
@@ -252,8 +264,10 @@ def paired(args: argparse.Namespace) -> None:
     def measure(side: str, cpu: int, models: Path) -> float:
         """The side's mean training images/s over epochs 2..N, pinned to `cpu`."""
         if side in ("`cifar-tui train`", WATCHED):
+            app_cpu = cpu if args.app_cpu == "shared" else None
             measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
-                                 models, with_app=side == WATCHED, cpu=cpu)  # fmt: skip
+                                 models, with_app=side == WATCHED, cpu=cpu,
+                                 app_cpu=app_cpu)  # fmt: skip
             return statistics.mean(rate for rate, _ in measured)
         return statistics.mean(
             plain_keras(args.preset, args.data_dir, args.epochs, args.train_size, cpu=cpu)
@@ -270,8 +284,11 @@ def paired(args: argparse.Namespace) -> None:
                 bare_rates[second].append(bare.result())
                 rates[second].append(side.result())
                 ratios[second].append(side.result() / bare.result())
+    where = "on the watched side's CPU" if args.app_cpu == "shared" else "floating"
+    app = f"; the app {where}"
     print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds, "
-          "each pair at the same time on one CPU each (training images/s)\n")  # fmt: skip
+          f"each pair at the same time on one CPU each{app if args.with_app else ''} "
+          "(training images/s)\n")  # fmt: skip
     print("| pair | bare img/s per round | side img/s per round | ratio per round | "
           "ratio: median | ratio: mean |")  # fmt: skip
     print("|---|---|---|---|---|---|")

@@ -11,10 +11,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from cifar_tui.core.events import BATCH_EVENT_INTERVAL
 from cifar_tui.core.stopping import AgreedStop, StopRequest
-
-# Batch progress events at most this often (seconds): ~5/s is smooth in the UI and cheap on disk.
-BATCH_EVENT_INTERVAL = 0.2
 
 # Divergence: the epoch's running-mean loss over DIVERGENCE_FACTOR times the lowest seen so far in
 # this run, and over twice a uniform guess's cross-entropy (2 ln 10: so a memorised run at 0.001

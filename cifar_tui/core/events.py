@@ -17,6 +17,7 @@ __all__ = [
     "STATUSES",
     "TERMINAL_EVENTS",
     "EventTail",
+    "BATCH_EVENT_INTERVAL",
     "EventWriter",
     "RunSummary",
     "json_safe",
@@ -27,6 +28,12 @@ __all__ = [
 
 TERMINAL_EVENTS = frozenset({"finished", "stopped", "failed"})
 """Event types after which a trainer writes nothing more (until a resume starts a new segment)."""
+
+BATCH_EVENT_INTERVAL = 0.5
+"""A trainer writes a `batch` progress event at most this often (seconds). Twice a second keeps
+the progress bars live, while the app, which repaints on each one it reads, used 1.5% of a core
+against 2.2% at five a second (measured side by side): on a CPU that training fills, that time
+comes out of training. A 125-epoch run's events.jsonl stays ~5 MB instead of ~13 MB."""
 
 
 def json_safe(value: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
+from cifar_tui.core.events import BATCH_EVENT_INTERVAL
 from cifar_tui.core.lock import holder_alive, read_lock
 from cifar_tui.core.runs import TERMINAL_EVENTS, RunFolder
 from cifar_tui.messages import (
@@ -16,8 +17,9 @@ from cifar_tui.messages import (
     RunFinished,
 )
 
-POLL_SECONDS = 0.2
-"""How often the tail worker looks for new lines (the trainer writes at most ~5 a second)."""
+POLL_SECONDS = BATCH_EVENT_INTERVAL
+"""How often the tail worker looks for new lines: as often as the trainer writes a batch event,
+since each poll that finds one repaints the progress bars (polling faster repaints no more)."""
 LOCK_CHECK_SECONDS = 1.0
 LOG_TAIL_LINES = 12
 
