@@ -127,8 +127,8 @@ def test_describe(values: list[float], expected: tuple[float, float, float]) -> 
     ("events", "left_out"),
     [
         ([], False),
-        ([9.3], False),  # 0.7 s before the key: repainted by then
-        ([9.5], True),  # 0.5 s before: its repaint may still be under way
+        ([9.1], False),  # 0.9 s before the key: repainted by then
+        ([9.3], True),  # 0.7 s before: a 0.5 s poll may only just have found it
         ([10.04], True),  # during the repaint
         ([10.06], False),  # after it
     ],
