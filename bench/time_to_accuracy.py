@@ -109,11 +109,14 @@ def parse_pauses(text: str | None) -> dict[str, list[tuple[float, float]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--pauses", help="RUN=START:END,... (unix seconds) when a run was paused")
+    parser.add_argument(
+        "--pauses", action="append", default=[],
+        help="RUN=START:END,... (unix seconds) when a run was paused; may be given once per run",
+    )  # fmt: skip
     parser.add_argument("--targets", default="0.85,0.90")
     args = parser.parse_args()
     targets = [float(target) for target in args.targets.split(",")]
-    pauses = parse_pauses(args.pauses)
+    pauses = parse_pauses(",".join(args.pauses))
     heads = " | ".join(f"{100 * target:.0f}%: epoch, minutes" for target in targets)
     print(f"| run | preset | epochs | best test accuracy | {heads} | median s/epoch |")
     print("|---|---|---|---|" + "---|" * (len(targets) + 1))

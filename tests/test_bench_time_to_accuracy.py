@@ -99,3 +99,29 @@ def test_pauses_name_each_run_once(text: str, expected: dict) -> None:
 def test_unreadable_pauses_are_one_line(text: str) -> None:
     with pytest.raises(SystemExit, match="--pauses"):
         bench.parse_pauses(text)
+
+
+def test_each_run_keeps_its_own_pauses_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two runs whose epoch 2 each spans a pause, given as two --pauses flags: both are discounted
+    # (a second flag used to replace the first, silently).
+    for name in ("a", "b"):
+        events = [{"type": "run_started", "time": 0.0, "config": {"preset": "fast"}}] + [
+            {"type": "epoch_ended", "time": float(end), "epoch": epoch,
+             "test_accuracy": accuracy, "seconds": float(seconds)}
+            for epoch, end, accuracy, seconds in [(1, 60, 0.5, 60), (2, 660, 0.86, 600),
+                                                  (3, 720, 0.91, 60)]
+        ]  # fmt: skip
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "events.jsonl").write_text("\n".join(map(json.dumps, events)))
+    monkeypatch.setattr(
+        "sys.argv",
+        ["time_to_accuracy.py", str(tmp_path / "a"), str(tmp_path / "b"),
+         "--pauses", "a=100:500", "--pauses", "b=100:500"],
+    )  # fmt: skip
+    bench.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| a ")
+            or line.startswith("| b ")]  # fmt: skip
+    # 85% at epoch 2 after 2 minutes, 90% at epoch 3 after 3, for both runs.
+    assert [row.split(" | ")[4:6] for row in rows] == [["2, 2.0", "3, 3.0"]] * 2
