@@ -17,6 +17,7 @@ __all__ = [
     "STATUSES",
     "TERMINAL_EVENTS",
     "EventTail",
+    "SummaryTail",
     "BATCH_EVENT_INTERVAL",
     "EventWriter",
     "RunSummary",
@@ -211,22 +212,30 @@ class EventTail:
         Returns:
             New complete events in file order.
         """
+        return _parse_lines(self._read_lines()[0])
+
+    def _read_lines(self) -> tuple[list[bytes], bool]:
+        """The lines completed since the last read, and whether reading started over (the file
+        was missing, truncated or replaced, so what came before no longer counts)."""
+        restarted = False
         try:
             # Reopened on every poll so that a replaced file (new inode) is noticed.
             with open(self.path, "rb") as file:
                 stat = os.fstat(file.fileno())
                 identity = (stat.st_dev, stat.st_ino)
                 if identity != self._identity or stat.st_size < self._offset:
+                    restarted = self._identity is not None or self._offset > 0
                     self._start_over()
                     self._identity = identity
                 file.seek(self._offset)
                 data = file.read()
         except FileNotFoundError:
+            restarted = self._identity is not None
             self._start_over()
-            return []
+            return [], restarted
         self._offset += len(data)
         *complete, self._pending = (self._pending + data).split(b"\n")
-        return _parse_lines(complete)
+        return complete, restarted
 
     def follow(self, stop: threading.Event, interval: float = 0.2) -> Iterator[dict[str, Any]]:
         """Yield events as they arrive until `stop` is set.
@@ -241,6 +250,52 @@ class EventTail:
         while not stop.is_set():
             yield from self.poll()
             stop.wait(interval)
+
+
+BATCH_LINE_START = b'{"type":"batch",'
+"""How EventWriter starts every batch event's line (compact JSON, "type" first)."""
+
+
+class SummaryTail(EventTail):
+    """What `summarize_events` needs from a run, followed incrementally: every event but the batch
+    events that a later event follows.
+
+    A batch event adds nothing to a summary but its time, which the next event's replaces, and a
+    long run's file is ~97% batch events (~70,000 lines, 13 MB, for 125 recipe epochs). So their
+    lines are recognized by how the writer starts them and not parsed, except the last one, and a
+    running run is re-read from where the previous read stopped: the runs list re-summarizes a
+    running run every 2 s, and parsing its whole file each time took ~5% of a core.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._kept: list[dict[str, Any]] = []  # every event but batch events
+        self._latest_batch: dict[str, Any] | None = None  # the last event, if it is a batch event
+
+    def events(self) -> list[dict[str, Any]]:
+        """The run's events in file order, less the batch events that are not the last event."""
+        lines, restarted = self._read_lines()
+        if restarted:
+            self._kept, self._latest_batch = [], None
+        batch_lines: list[bytes] = []  # batch lines since the last other event, unparsed
+        for line in lines:
+            if line.startswith(BATCH_LINE_START):
+                batch_lines.append(line)
+                continue
+            event = parse_event_line(line.decode("utf-8", errors="replace"))
+            if event is None:
+                continue
+            if event["type"] == "batch":  # a hand-written one, spaced differently
+                batch_lines.append(line)
+                continue
+            self._kept.append(event)
+            self._latest_batch, batch_lines = None, []
+        for line in reversed(batch_lines):  # the last one that parses (a garbage line may not)
+            event = parse_event_line(line.decode("utf-8", errors="replace"))
+            if event is not None:
+                self._latest_batch = event
+                break
+        return [*self._kept, self._latest_batch] if self._latest_batch else list(self._kept)
 
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-import threading
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from cifar_tui.core.events import (
     EventTail,
     EventWriter,
     RunSummary,
+    SummaryTail,
     parse_event_line,
     read_events,
     summarize_events,
@@ -151,10 +150,6 @@ class RunFolder:
         """A fresh incremental reader of this run's events."""
         return EventTail(self.events_path)
 
-    def tail_events(self, stop: threading.Event, interval: float = 0.2) -> Iterator[dict[str, Any]]:
-        """Yield the events so far, then new ones as they arrive, until `stop` is set."""
-        return self.tail().follow(stop, interval)
-
     def lock(self) -> RunLock:
         """The trainer lock of this run (not yet acquired)."""
         return RunLock(self.lock_path)
@@ -163,10 +158,15 @@ class RunFolder:
         """Whether a live trainer holds this run's lock."""
         return lock_holder_alive(self.lock_path)
 
-    def summary(self) -> RunSummary:
-        """Status and headline numbers; never raises for unreadable or garbage files."""
+    def summary(self, reader: SummaryTail | None = None) -> RunSummary:
+        """Status and headline numbers; never raises for unreadable or garbage files.
+
+        Args:
+            reader: where to take the events from: one kept between calls (as the runs list
+                keeps one per run) reads only what was appended since. None reads the file.
+        """
         try:
-            events = self.events()
+            events = (reader or SummaryTail(self.events_path)).events()
         except OSError:  # e.g. events.jsonl is a folder or unreadable: list the run, not crash
             events = []
         holder = read_lock(self.lock_path)

@@ -21,6 +21,7 @@ from cifar_tui.core.events import (
     TERMINAL_EVENTS,
     EventTail,
     EventWriter,
+    SummaryTail,
     json_safe,
     parse_event_line,
     read_events,
@@ -384,6 +385,117 @@ def test_tail_in_random_chunks_yields_exactly_the_complete_lines(
                 seen += tail.poll()
         assert seen == expected
         assert read_events(path) == expected
+
+
+# --- SummaryTail: a summary's events without parsing every batch line ---------------------------
+
+_STARTED_LINE = '{"type":"run_started","time":1,"epochs":3,"config":{"preset":"fast"}}'
+
+
+def _batch_line(time: float, step: int, spaced: bool = False) -> str:
+    text = json.dumps({"type": "batch", "time": time, "step": step})
+    return text if spaced else text.replace(", ", ",").replace(": ", ":")
+
+
+def _epoch_line(time: float, epoch: int, val: float) -> str:
+    event = {"type": "epoch_ended", "time": time, "epoch": epoch, "epochs": 3}
+    return json.dumps({**event, "val_accuracy": val, "test_accuracy": val}, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    ("lines", "torn"),
+    [
+        pytest.param([], "", id="empty"),
+        pytest.param([_STARTED_LINE, _batch_line(2, 1), _batch_line(3, 2)], "", id="a-batch-last"),
+        pytest.param(
+            [_STARTED_LINE, _batch_line(2, 1), _epoch_line(4, 1, 0.5)], "", id="an-epoch-last"
+        ),
+        pytest.param(
+            [_STARTED_LINE, _batch_line(2, 1), _epoch_line(4, 1, 0.5), _batch_line(5, 1)],
+            "",
+            id="epoch-batch",
+        ),
+        pytest.param(
+            [_STARTED_LINE, _batch_line(2, 1), "garbage", "[1]"], "", id="garbage-after-a-batch"
+        ),
+        pytest.param(
+            [_STARTED_LINE, _batch_line(2, 1), '{"type":"batch",oops'], "", id="a-torn-batch-line"
+        ),
+        pytest.param([_STARTED_LINE, _batch_line(2, 1, spaced=True)], "", id="a-hand-spaced-batch"),
+        pytest.param([_batch_line(2, 1), _batch_line(3, 2)], "", id="only-batches"),
+        pytest.param(
+            [_STARTED_LINE, _batch_line(2, 1)], '{"type":"finished","ti', id="a-torn-last-line"
+        ),
+        pytest.param(
+            [
+                _STARTED_LINE,
+                _epoch_line(4, 1, 0.5),
+                _batch_line(5, 1),
+                '{"type":"failed","time":6,"message":"x"}',
+            ],
+            "",
+            id="failed",
+        ),  # fmt: skip
+    ],
+)
+@pytest.mark.parametrize("alive", [False, True])
+def test_summary_tail_summarizes_as_a_full_read(
+    tmp_path: Path, lines: list[str], torn: str, alive: bool
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(line + "\n" for line in lines) + torn)
+    full = read_events(path)
+    kept = SummaryTail(path).events()
+    assert summarize_events(kept, alive) == summarize_events(full, alive)
+    assert all(event["type"] != "batch" for event in kept[:-1])  # only the last may be a batch
+
+
+def test_summary_tail_reads_on_and_starts_over_for_a_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(_STARTED_LINE + "\n" + _batch_line(2, 1) + "\n")
+    reader = SummaryTail(path)
+    assert [event["type"] for event in reader.events()] == ["run_started", "batch"]
+    with open(path, "a") as file:
+        file.write(
+            _epoch_line(3, 1, 0.5) + "\n" + _batch_line(4, 1) + "\n" + _batch_line(5, 2) + "\n"
+        )
+    assert [(event["type"], event["time"]) for event in reader.events()] == [
+        ("run_started", 1), ("epoch_ended", 3), ("batch", 5)]  # fmt: skip
+    assert [event["time"] for event in reader.events()] == [1, 3, 5]  # nothing new: the same
+    replacement = tmp_path / "new.jsonl"
+    replacement.write_text(_STARTED_LINE + "\n")
+    os.replace(replacement, path)
+    assert [event["type"] for event in reader.events()] == ["run_started"]  # not twice
+    path.unlink()
+    assert reader.events() == []
+
+
+_summary_line = st.sampled_from(
+    [_STARTED_LINE, _batch_line(2, 1), _batch_line(3, 2, spaced=True), _epoch_line(4, 1, 0.4),
+     _epoch_line(5, 2, 0.6),
+     '{"type":"predictions_saved","time":6,"test_accuracy":0.7}', '{"type":"finished","time":7}',
+     '{"type":"failed","time":8,"error":"E"}', '{"type":"batch",torn', "garbage", "[]"]
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(_summary_line, max_size=12), data=st.data())
+def test_summary_tail_in_random_chunks_summarizes_as_a_full_read(
+    lines: list[str], data: st.DataObject
+) -> None:
+    content = "".join(line + "\n" for line in lines).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.jsonl"
+        reader = SummaryTail(path)
+        position = 0
+        with open(path, "ab") as file:
+            while position < len(content):
+                size = data.draw(st.integers(1, len(content) - position), label="chunk")
+                file.write(content[position : position + size])
+                file.flush()
+                position += size
+                # Summarized at any moment, as the runs list does every 2 s: as a full read.
+                assert summarize_events(reader.events()) == summarize_events(read_events(path))
 
 
 # --- summarize_events ----------------------------------------------------------------------------

@@ -115,11 +115,11 @@ def test_run_folder_lock_refuses_a_second_trainer(tmp_path: Path) -> None:
         run.lock().acquire()
 
 
-def test_tail_events_follows_the_run(tmp_path: Path) -> None:
+def test_the_runs_tail_follows_its_events(tmp_path: Path) -> None:
     run = write_run(tmp_path, "r", "finished", epochs_done=2, epochs_total=2)
     stop = threading.Event()
     seen = []
-    for event in run.tail_events(stop, interval=0.01):
+    for event in run.tail().follow(stop, interval=0.01):
         seen.append(event)
         if event["type"] == "finished":
             stop.set()

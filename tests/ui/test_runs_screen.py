@@ -12,6 +12,7 @@ from ui_support import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core import launcher
+from cifar_tui.core.events import EventTail
 from cifar_tui.core.runs import RunFolder
 from cifar_tui.ui.screens.browse_screen import BrowseScreen
 from cifar_tui.ui.screens.monitor_screen import MonitorScreen
@@ -126,7 +127,9 @@ def test_scanner_rereads_only_changed_runs(
     reads: list[str] = []
     original = RunFolder.summary
     monkeypatch.setattr(
-        RunFolder, "summary", lambda self: reads.append(self.name) or original(self)
+        RunFolder,
+        "summary",
+        lambda self, reader=None: reads.append(self.name) or original(self, reader),
     )
     assert scanner.scan() == first
     assert reads == []
@@ -134,6 +137,44 @@ def test_scanner_rereads_only_changed_runs(
         events.write('{"type":"batch","time":1.0e9,"epoch":5,"step":3,"steps":352}\n')
     scanner.scan()
     assert reads == [STOPPED]
+
+
+def test_scanner_reads_a_running_run_on_from_where_it_stopped(
+    with_running: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A running run is summarized at every scan (its trainer may die without touching a file):
+    # from where the scan before stopped, not from the start of its file.
+    models_dir = with_running
+    scanner = RunScanner(models_dir)
+    before = {summary.name: summary for summary in scanner.scan()}[RUNNING]
+    events = models_dir / RUNNING / "events.jsonl"
+    read_sizes: list[int] = []
+    original = EventTail._read_lines
+
+    def read_lines(self: EventTail) -> tuple[list[bytes], bool]:
+        lines, restarted = original(self)
+        read_sizes.append(sum(len(line) + 1 for line in lines))
+        return lines, restarted
+
+    monkeypatch.setattr(EventTail, "_read_lines", read_lines)
+    epoch = before.epochs_done + 1
+    line = f'{{"type":"epoch_ended","time":2.0e9,"epoch":{epoch},"val_accuracy":0.99}}\n'
+    with events.open("a") as file:
+        file.write(line)
+    after = {summary.name: summary for summary in scanner.scan()}[RUNNING]
+    assert read_sizes == [len(line)]  # only the new line, not the whole file again
+    assert (after.epochs_done, after.best_val_accuracy) == (epoch, 0.99)
+    assert after.status == "running"
+
+
+def test_scanner_forgets_a_deleted_runs_reader(models_dir: Path) -> None:
+    import shutil
+
+    scanner = RunScanner(models_dir)
+    scanner.scan()
+    shutil.rmtree(models_dir / STOPPED)
+    assert STOPPED not in [summary.name for summary in scanner.scan()]
+    assert STOPPED not in scanner._readers
 
 
 async def test_the_mode_bar_is_clickable(app_factory: Callable[..., CifarApp]) -> None:

@@ -11,6 +11,7 @@ from textual import work
 
 from cifar_tui.core.config import ConfigError, load_config
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.events import SummaryTail
 from cifar_tui.core.runs import RunFolder, RunSummary, parse_event_line
 from cifar_tui.messages import RunsListed
 from cifar_tui.ui.widgets.steady_table import SteadyTable
@@ -60,14 +61,16 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
 class RunScanner:
     """Summaries of the runs in a folder, re-reading only runs whose files changed.
 
-    A long run's events.jsonl holds tens of thousands of lines; reading every one every two
-    seconds would keep a core busy, so a summary is reused until the run's files change (a
-    running run is always re-read, since its trainer may die without touching a file).
+    A long run's events.jsonl holds tens of thousands of lines. A summary is reused until the
+    run's files change, and a running run (summarized again at every scan, since its trainer may
+    die without touching a file) is read on from where the previous scan stopped, by the run's
+    own `SummaryTail`.
     """
 
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = Path(models_dir)
         self._cache: dict[str, tuple[object, RunSummary]] = {}
+        self._readers: dict[str, SummaryTail] = {}
 
     def scan(self) -> list[RunSummary]:
         """Newest first, as `list_runs` orders them."""
@@ -76,6 +79,9 @@ class RunScanner:
         except OSError:
             return []
         summaries = []
+        names = {entry.name for entry in entries}
+        for gone in self._readers.keys() - names:
+            del self._readers[gone]  # a deleted run's reader would hold its events for nothing
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
@@ -91,7 +97,8 @@ class RunScanner:
                 continue
             if not run.exists:
                 continue
-            summary = run.summary()
+            reader = self._readers.setdefault(entry.name, SummaryTail(run.events_path))
+            summary = run.summary(reader)
             self._cache[entry.name] = (key, summary)
             summaries.append(summary)
         summaries.sort(key=lambda summary: summary.name, reverse=True)
