@@ -634,3 +634,34 @@ def test_summarize_ignores_garbage_fields(bad: dict[str, Any]) -> None:
 
 def test_terminal_events() -> None:
     assert TERMINAL_EVENTS == {"finished", "stopped", "failed"}
+
+
+def _after_last_batch(events: list[dict[str, Any]]) -> tuple[Any, int]:
+    """The last batch event and how many events follow it."""
+    indices = [index for index, event in enumerate(events) if event["type"] == "batch"]
+    return (events[indices[-1]], len(events) - indices[-1] - 1) if indices else (None, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(_summary_line, max_size=12), data=st.data())
+def test_polling_the_latest_batch_only_keeps_what_the_monitor_shows(
+    lines: list[str], data: st.DataObject
+) -> None:
+    # The monitor shows every other event and, of each poll's batch events, the last one.
+    content = "".join(line + "\n" for line in lines).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.jsonl"
+        brief, full = EventTail(path), EventTail(path)
+        position = 0
+        with open(path, "ab") as file:
+            while position < len(content):
+                size = data.draw(st.integers(1, len(content) - position), label="chunk")
+                file.write(content[position : position + size])
+                file.flush()
+                position += size
+                kept, every = brief.poll(latest_batch_only=True), full.poll()
+                assert [e for e in kept if e["type"] != "batch"] == [
+                    e for e in every if e["type"] != "batch"
+                ]
+                assert _after_last_batch(kept) == _after_last_batch(every)
+                assert all(event in every for event in kept)

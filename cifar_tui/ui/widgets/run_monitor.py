@@ -127,7 +127,9 @@ class RunMonitor(Widget):
         next_check = 0.0
         while not worker.cancelled_event.is_set():
             try:
-                events = tail.poll()
+                # Only the latest batch event of a poll is shown (messages_for_events): the others
+                # are not even parsed, which matters when a 125-epoch run is opened.
+                events = tail.poll(latest_batch_only=True)
             except OSError:  # e.g. events.jsonl is a folder: the notes say so; keep checking
                 events = []
             if events:
