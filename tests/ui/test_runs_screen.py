@@ -203,3 +203,26 @@ async def test_a_long_run_name_gives_way_to_the_keys(
         line = app.screen.query_one(ModeBar).render_line(0).text
         assert line.rstrip().endswith("? help  q quit")
         assert " 2026-11-25_2345_a-" in line and "…" in line
+
+
+async def test_the_runs_list_scans_only_while_shown(
+    app_factory: Callable[..., CifarApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cifar_tui.ui.widgets.runs_list as runs_list_module
+
+    monkeypatch.setattr(runs_list_module, "REFRESH_SECONDS", 0.05)
+    scans: list[float] = []
+    original = RunScanner.scan
+    monkeypatch.setattr(RunScanner, "scan", lambda self: scans.append(1) or original(self))
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _listed(pilot)
+        await wait_for(pilot, lambda: len(scans) >= 3)  # every 0.05 s while shown
+        await pilot.press("enter")  # the newest run's monitor
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen))
+        await pilot.pause(0.1)
+        hidden = len(scans)
+        await pilot.pause(0.3)
+        assert len(scans) == hidden  # six intervals and no scan while the monitor is shown
+        await pilot.press("1")
+        await wait_for(pilot, lambda: len(scans) > hidden)  # shown again: scanned at once

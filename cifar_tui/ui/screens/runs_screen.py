@@ -88,6 +88,12 @@ class RunsScreen(Screen[None]):
     def runs_list(self) -> RunsList:
         return self.query_one(RunsList)
 
+    def on_screen_suspend(self) -> None:
+        self.runs_list.pause_scanning()
+
+    def on_screen_resume(self) -> None:
+        self.runs_list.resume_scanning()
+
     def on_runs_listed(self, message: RunsListed) -> None:
         self._show_detail()
         self.refresh_bindings()

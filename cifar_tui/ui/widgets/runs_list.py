@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import work
+from textual.timer import Timer
 
 from cifar_tui.core.config import ConfigError, load_config
 from cifar_tui.core.errors import UserError
@@ -221,10 +222,30 @@ class RunsList(SteadyTable):
         """Whether the first scan has arrived."""
         self._shown: list[list[str]] | None = None
         """The cells on screen; None forces a rebuild."""
+        self._scans: Timer | None = None
+        self._scans_paused = False
 
     def on_mount(self) -> None:
         self.rescan()
-        self.set_interval(REFRESH_SECONDS, self.rescan)
+        self._scans = self.set_interval(REFRESH_SECONDS, self.rescan)
+        if self._scans_paused:  # its screen was put away before this widget was mounted
+            self._scans.pause()
+
+    def pause_scanning(self) -> None:
+        """No periodic scans while the list is not shown: each one stats every run's files and
+        reads on in the running ones (the app on a long run's monitor: 2.0% of a core with
+        them, 1.85% without, 1.7% for `cifar-tui watch`, which has no runs list)."""
+        self._scans_paused = True
+        if self._scans is not None:
+            self._scans.pause()
+
+    def resume_scanning(self) -> None:
+        """Scan now (the list is shown again), then every REFRESH_SECONDS as before."""
+        if self._scans_paused:
+            self._scans_paused = False
+            if self._scans is not None:
+                self.rescan()
+                self._scans.resume()
 
     @property
     def selected(self) -> RunSummary | None:
