@@ -8,6 +8,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,19 @@ def test_follow_ends_when_stop_is_set(tmp_path: Path) -> None:
 
 # --- properties: any truncation or chunking -----------------------------------------------------
 
+
+def _append_in_random_chunks(path: Path, content: bytes, data: st.DataObject) -> Iterator[None]:
+    """Append `content` to `path` in chunks of sizes hypothesis draws, yielding after each."""
+    position = 0
+    with open(path, "ab") as file:
+        while position < len(content):
+            size = data.draw(st.integers(1, len(content) - position), label="chunk")
+            file.write(content[position : position + size])
+            file.flush()
+            position += size
+            yield
+
+
 _values = st.recursive(
     st.none()
     | st.booleans()
@@ -375,14 +389,8 @@ def test_tail_in_random_chunks_yields_exactly_the_complete_lines(
         path = Path(folder) / "events.jsonl"
         tail = EventTail(path)
         seen = tail.poll()
-        position = 0
-        with open(path, "ab") as file:
-            while position < len(content):
-                size = data.draw(st.integers(1, max(1, len(content) - position)), label="chunk")
-                file.write(content[position : position + size])
-                file.flush()
-                position += size
-                seen += tail.poll()
+        for _ in _append_in_random_chunks(path, content, data):
+            seen += tail.poll()
         assert seen == expected
         assert read_events(path) == expected
 
@@ -487,15 +495,9 @@ def test_summary_tail_in_random_chunks_summarizes_as_a_full_read(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.jsonl"
         reader = SummaryTail(path)
-        position = 0
-        with open(path, "ab") as file:
-            while position < len(content):
-                size = data.draw(st.integers(1, len(content) - position), label="chunk")
-                file.write(content[position : position + size])
-                file.flush()
-                position += size
-                # Summarized at any moment, as the runs list does every 2 s: as a full read.
-                assert summarize_events(reader.events()) == summarize_events(read_events(path))
+        for _ in _append_in_random_chunks(path, content, data):
+            # Summarized at any moment, as the runs list does every 2 s: as a full read.
+            assert summarize_events(reader.events()) == summarize_events(read_events(path))
 
 
 # --- summarize_events ----------------------------------------------------------------------------
@@ -652,16 +654,10 @@ def test_polling_the_latest_batch_only_keeps_what_the_monitor_shows(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.jsonl"
         brief, full = EventTail(path), EventTail(path)
-        position = 0
-        with open(path, "ab") as file:
-            while position < len(content):
-                size = data.draw(st.integers(1, len(content) - position), label="chunk")
-                file.write(content[position : position + size])
-                file.flush()
-                position += size
-                kept, every = brief.poll(latest_batch_only=True), full.poll()
-                assert [e for e in kept if e["type"] != "batch"] == [
-                    e for e in every if e["type"] != "batch"
-                ]
-                assert _after_last_batch(kept) == _after_last_batch(every)
-                assert all(event in every for event in kept)
+        for _ in _append_in_random_chunks(path, content, data):
+            kept, every = brief.poll(latest_batch_only=True), full.poll()
+            assert [e for e in kept if e["type"] != "batch"] == [
+                e for e in every if e["type"] != "batch"
+            ]
+            assert _after_last_batch(kept) == _after_last_batch(every)
+            assert all(event in every for event in kept)

@@ -81,8 +81,9 @@ class RunScanner:
             return []
         summaries = []
         names = {entry.name for entry in entries}
-        for gone in self._readers.keys() - names:
-            del self._readers[gone]  # a deleted run's reader would hold its events for nothing
+        for gone in self._readers.keys() - names:  # a deleted run's: they would stay for nothing
+            del self._readers[gone]
+            self._cache.pop(gone, None)
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
