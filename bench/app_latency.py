@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/app_latency.py [--size 120x40] [--window 30] [--presses 20]
         [--history 5] [--epoch-seconds 10] [--real-trainer [--data-dir DIR]] [--dump FILE]
+        [--app-priority idle|normal]
 
 Method. `cifar-tui watch RUN --models-dir DIR` runs in a real pseudo-terminal (pty.fork, the size
 set with TIOCSWINSZ before exec, TERM=xterm-256color); everything the app writes is read from the
@@ -591,8 +592,9 @@ def non_batch_times(run: RunFolder) -> list[float]:
     ]
 
 
-def app_argv(run: RunFolder, models_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "cifar_tui", "watch", run.name, "--models-dir", str(models_dir)]
+def app_argv(run: RunFolder, models_dir: Path, priority: str = "idle") -> list[str]:
+    return [sys.executable, "-m", "cifar_tui", "watch", run.name, "--models-dir", str(models_dir),
+            "--app-priority", priority]  # fmt: skip
 
 
 def print_tables(rates: list[Rate], latencies: list[Latencies], size: str) -> None:
@@ -657,6 +659,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="answer as a terminal without synchronized output (DEC mode 2026) would",
     )
+    parser.add_argument(
+        "--app-priority", choices=("idle", "normal"), default="idle",
+        help="the app's --app-priority (idle, as shipped, or normal)",
+    )  # fmt: skip
     parser.add_argument("--dump", type=Path, help="write the streaming window's bytes here")
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)  # the streaming process
     args = parser.parse_args(argv)
@@ -681,7 +687,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         try:
             terminal = Terminal(
-                app_argv(run, models_dir), columns, rows, synchronized_output=not args.no_sync
+                app_argv(run, models_dir, args.app_priority),
+                columns,
+                rows,
+                synchronized_output=not args.no_sync,
             )
             try:
                 terminal.wait_for(MONITOR_READY, timeout=60)
@@ -703,7 +712,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.no_idle:
             finished = write_history(models_dir, "ended", args.history, args.epoch_seconds, True)
             terminal = Terminal(
-                app_argv(finished, models_dir), columns, rows, synchronized_output=not args.no_sync
+                app_argv(finished, models_dir, args.app_priority),
+                columns,
+                rows,
+                synchronized_output=not args.no_sync,
             )
             try:
                 terminal.wait_for((b"Curves", b"finished"), timeout=60)

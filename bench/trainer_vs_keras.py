@@ -15,6 +15,10 @@ drifts by more than the gap being measured.
 
     .venv/bin/python bench/trainer_vs_keras.py --data-dir ../shared/data [--preset recipe-2018]
         [--train-size 8192] [--epochs 3] [--rounds 3] [--with-app] [--control] [--paired]
+        [--app-cpu float|shared] [--app-priority idle|normal|both]
+
+The app runs as shipped, under SCHED_IDLE (core/priority.py); `--app-priority both` adds a side
+with the app at normal priority, to compare the two in the same run.
 
 --paired (the way BENCHMARKS.md reports now) runs the sides of each pair at the same time,
 each pinned to its own CPU; see `paired`.
@@ -77,6 +81,8 @@ PLAIN_KERAS = textwrap.dedent(
 # machine, which is the smallest gap the other ratios can show.
 CONTROL = "plain Keras `model.fit` again (A/A control)"
 WATCHED = "`cifar-tui train`, app attached (120x40 pty)"
+# The same at the app's old priority (`--app-priority normal`): it competes with the trainer.
+WATCHED_NORMAL = "`cifar-tui train`, app attached at normal priority"
 
 
 def pinned(cpu: int | None) -> list[str]:
@@ -104,6 +110,7 @@ def cifar_tui(
     with_app: bool = False,
     cpu: int | None = None,
     app_cpu: int | None = None,
+    app_priority: str = "idle",
 ) -> list[tuple[float, float]]:
     name = f"bench-{time.monotonic_ns()}"  # unique, also when two sides start at once
     trainer = subprocess.Popen(
@@ -113,7 +120,7 @@ def cifar_tui(
         stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     if with_app:
-        watch_in_pty(models, name, trainer, app_cpu)
+        watch_in_pty(models, name, trainer, app_cpu, app_priority)
     if trainer.wait() != 0:
         raise RuntimeError(f"cifar-tui train exited with {trainer.returncode}")
     lines = (models / name / "events.jsonl").read_text().splitlines()
@@ -130,10 +137,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def watch_in_pty(
-    models: Path, name: str, trainer: subprocess.Popen, cpu: int | None = None
+    models: Path,
+    name: str,
+    trainer: subprocess.Popen,
+    cpu: int | None = None,
+    priority: str = "idle",
 ) -> None:
-    """Run `cifar-tui watch` on the run in a 120x40 pty until the trainer exits (on `cpu` only,
-    if given; else wherever the scheduler puts it).
+    """Run `cifar-tui watch --app-priority PRIORITY` on the run in a 120x40 pty until the
+    trainer exits (on `cpu` only, if given; else wherever the scheduler puts it).
 
     Prints the app's CPU time as a share of one core over the run, to stderr: on a machine whose
     cores the trainers fill, that share is what the app can take from them.
@@ -141,7 +152,8 @@ def watch_in_pty(
     while not (models / name / "events.jsonl").exists() and trainer.poll() is None:
         time.sleep(0.1)
     started = time.monotonic()
-    argv = [sys.executable, "-m", "cifar_tui", "watch", name, "--models-dir", str(models)]
+    argv = [sys.executable, "-m", "cifar_tui", "watch", name, "--models-dir", str(models),
+            "--app-priority", priority]  # fmt: skip
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
@@ -164,8 +176,9 @@ def watch_in_pty(
     try:
         trainer.wait()
         used, seconds = cpu_seconds(pid), time.monotonic() - started
-        print(f"app: {used:.1f} s of CPU in {seconds:.0f} s ({100 * used / seconds:.1f}% of a core,"
-              " startup included)", file=sys.stderr, flush=True)  # fmt: skip
+        print(f"app ({priority}): {used:.1f} s of CPU in {seconds:.0f} s "
+              f"({100 * used / seconds:.1f}% of a core, startup included)",
+              file=sys.stderr, flush=True)  # fmt: skip
     finally:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
@@ -186,6 +199,10 @@ def main() -> None:
         help="--paired --with-app: the app floats over both CPUs, or shares the watched side's",
     )  # fmt: skip
     parser.add_argument(
+        "--app-priority", choices=("idle", "normal", "both"), default="idle",
+        help="--with-app: the app's --app-priority; both: a watched side for each",
+    )  # fmt: skip
+    parser.add_argument(
         "--control", action="store_true",
         help="also run the bare script a second time (an A/A side: the ratio's noise floor)",
     )  # fmt: skip
@@ -199,7 +216,7 @@ def main() -> None:
         return
     sides = ["plain Keras `model.fit`", "`cifar-tui train`"]
     if args.with_app:
-        sides.append(WATCHED)
+        sides += watched_sides(args.app_priority)
     if args.control:
         sides.append(CONTROL)
     rates: dict[str, list[list[float]]] = {side: [] for side in sides}
@@ -216,9 +233,10 @@ def main() -> None:
                     )
                     continue
                 measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
-                                     Path(models), with_app=side == WATCHED)  # fmt: skip
+                                     Path(models), with_app=side in (WATCHED, WATCHED_NORMAL),
+                                     app_priority=WATCHED_PRIORITY[side])  # fmt: skip
                 rates[side].append([rate for rate, _ in measured])
-                if side != WATCHED:
+                if side not in (WATCHED, WATCHED_NORMAL):
                     whole += [rate for _, rate in measured]
     bare_means = [statistics.mean(round_rates) for round_rates in rates[sides[0]]]
     print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds "
@@ -235,6 +253,16 @@ def main() -> None:
         f"\n`cifar-tui train` over the whole epoch incl. evaluation + checkpoint: "
         f"{statistics.mean(whole):.0f} img/s"
     )
+
+
+WATCHED_PRIORITY = {"`cifar-tui train`": "idle", WATCHED: "idle", WATCHED_NORMAL: "normal"}
+
+
+def watched_sides(app_priority: str) -> list[str]:
+    """The watched sides that --app-priority asks for (idle, normal or both)."""
+    return {"idle": [WATCHED], "normal": [WATCHED_NORMAL], "both": [WATCHED, WATCHED_NORMAL]}[
+        app_priority
+    ]
 
 
 def paired(args: argparse.Namespace) -> None:
@@ -254,7 +282,7 @@ def paired(args: argparse.Namespace) -> None:
     """
     pairs = [("plain Keras `model.fit`", "`cifar-tui train`")]
     if args.with_app:
-        pairs.append(("plain Keras `model.fit`", WATCHED))
+        pairs += [("plain Keras `model.fit`", side) for side in watched_sides(args.app_priority)]
     if args.control:
         pairs.append(("plain Keras `model.fit`", CONTROL))
     ratios: dict[str, list[float]] = {second: [] for _, second in pairs}
@@ -263,11 +291,12 @@ def paired(args: argparse.Namespace) -> None:
 
     def measure(side: str, cpu: int, models: Path) -> float:
         """The side's mean training images/s over epochs 2..N, pinned to `cpu`."""
-        if side in ("`cifar-tui train`", WATCHED):
+        if side in ("`cifar-tui train`", WATCHED, WATCHED_NORMAL):
             app_cpu = cpu if args.app_cpu == "shared" else None
             measured = cifar_tui(args.preset, args.data_dir, args.epochs, args.train_size,
-                                 models, with_app=side == WATCHED, cpu=cpu,
-                                 app_cpu=app_cpu)  # fmt: skip
+                                 models, with_app=side != "`cifar-tui train`", cpu=cpu,
+                                 app_cpu=app_cpu,
+                                 app_priority=WATCHED_PRIORITY[side])  # fmt: skip
             return statistics.mean(rate for rate, _ in measured)
         return statistics.mean(
             plain_keras(args.preset, args.data_dir, args.epochs, args.train_size, cpu=cpu)

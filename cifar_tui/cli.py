@@ -10,6 +10,7 @@ from pathlib import Path
 from cifar_tui import __version__
 from cifar_tui.commands import inspect
 from cifar_tui.commands import train as commands_train
+from cifar_tui.core import priority
 from cifar_tui.core.config import (
     PRESETS,
     add_config_arguments,
@@ -17,6 +18,7 @@ from cifar_tui.core.config import (
 from cifar_tui.core.errors import UserError
 
 DEFAULT_MODELS_DIR = Path("models")
+APP_PRIORITIES = ("idle", "normal")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cifar-tui {__version__}")
     _add_common(parser, suppress=False)
+    _add_app_options(parser, suppress=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_OneLineParser)
 
     train = verbs.add_parser("train", help="train headless into a run folder (no TTY needed)")
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
         view = verbs.add_parser(verb, help=f"open the app on RUN's {what}")
         _add_common(view)
+        _add_app_options(view)
         view.add_argument("run", metavar="RUN", help="run name or run folder")
     return parser
 
@@ -113,6 +117,16 @@ def _add_common(parser: argparse.ArgumentParser, suppress: bool = True) -> None:
         type=Path,
         metavar="DIR",
         help="where runs are saved (default: ./models)",
+    )
+
+
+def _add_app_options(parser: argparse.ArgumentParser, suppress: bool = True) -> None:
+    parser.add_argument(
+        "--app-priority",
+        choices=APP_PRIORITIES,
+        default=argparse.SUPPRESS if suppress else APP_PRIORITIES[0],
+        help="the app's CPU priority: idle (default on Linux) runs it only on CPU time that "
+        "training leaves; normal lets it compete with training",
     )
 
 
@@ -147,6 +161,9 @@ def _open_app(args: argparse.Namespace) -> int:
             "the app needs a terminal (stdin/stdout is not a TTY here); "
             "to train without one use `cifar-tui train --preset recipe-2018 --data-dir DIR`"
         )
+    if args.app_priority == "idle":
+        # Before the app starts any thread: they inherit it (trainers it starts do not).
+        priority.yield_cpu_to_training()
     from cifar_tui.app import make_app
 
     screen = {"watch": "monitor", "browse": "browse"}.get(args.verb, "runs")

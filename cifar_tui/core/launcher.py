@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cifar_tui.core.config import TrainConfig, save_config
 from cifar_tui.core.lock import holder_alive, read_lock
+from cifar_tui.core.priority import at_normal_priority
 from cifar_tui.core.runs import RunFolder, list_runs, new_run_name
 
 __all__ = [
@@ -67,14 +68,17 @@ def _spawn(args: list[str], models_dir: Path, name: str) -> LaunchedRun:
     events_size = _size(RunFolder(models_dir / name).events_path)
     with open(log_path, "ab") as log:
         # A new session: no SIGHUP when the terminal or SSH goes away, and no Ctrl+C from the
-        # app's terminal; the trainer stops only when asked (SIGINT via stop_run).
-        process = subprocess.Popen(
-            trainer_command(args),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # app's terminal; the trainer stops only when asked (SIGINT via stop_run). Started from
+        # a thread with the ordinary scheduling policy: the app's own is SCHED_IDLE (priority.py).
+        process = at_normal_priority(
+            lambda: subprocess.Popen(
+                trainer_command(args),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         )
     # Reap it when it exits, or it lingers as a zombie whose pid still "holds" the run lock.
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
