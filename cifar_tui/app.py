@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import AwaitMount
 
-from cifar_tui.core import launcher
+from cifar_tui.core import launcher, priority
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.runs import RunFolder, RunSummary, resolve_run
 from cifar_tui.messages import RunFailed, RunFinished
@@ -70,9 +70,11 @@ class CifarApp(App[None]):
         read_system: Callable[[], Any] | None = None,
         gpu_interval: float = 1.0,
         freeze_heap: bool = False,
+        yield_cpu: bool = False,
     ) -> None:
         super().__init__()
         self._freeze_heap = freeze_heap
+        self._yield_cpu = yield_cpu
         self.models_dir = Path(models_dir)
         self.data_dir = data_dir
         self.gpu_monitor = gpu_monitor
@@ -91,8 +93,13 @@ class CifarApp(App[None]):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
         if self._freeze_heap:
-            self.call_after_refresh(freeze_heap)
+            freeze_heap()
+        if self._yield_cpu:
+            priority.yield_cpu_to_training()
 
     def action_show(self, mode: str) -> None:
         """Switch to one of the four views."""
@@ -278,6 +285,7 @@ def make_app(
     read_system: Callable[[], Any] | None = None,
     gpu_interval: float = 1.0,
     freeze_heap: bool = False,
+    yield_cpu: bool = False,
 ) -> CifarApp:
     """The app over `models_dir`: the one factory the CLI and the tests use.
 
@@ -292,6 +300,9 @@ def make_app(
         freeze_heap: once the first view is up, take what exists out of the garbage collector's
             walk (`freeze_heap`); for the process that runs the app, never for tests, whose
             process goes on to run other apps.
+        yield_cpu: once the first view is up, run the app's threads only on CPU time training
+            leaves (`priority.yield_cpu_to_training`); trainers it starts keep the ordinary
+            policy. For the process that runs the app, never for tests (it is for good).
 
     Returns:
         The app, not yet running.
@@ -308,6 +319,7 @@ def make_app(
         read_system,
         gpu_interval,
         freeze_heap,
+        yield_cpu,
     )
 
 

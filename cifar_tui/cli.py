@@ -10,7 +10,6 @@ from pathlib import Path
 from cifar_tui import __version__
 from cifar_tui.commands import inspect
 from cifar_tui.commands import train as commands_train
-from cifar_tui.core import priority
 from cifar_tui.core.config import (
     PRESETS,
     add_config_arguments,
@@ -161,9 +160,6 @@ def _open_app(args: argparse.Namespace) -> int:
             "the app needs a terminal (stdin/stdout is not a TTY here); "
             "to train without one use `cifar-tui train --preset recipe-2018 --data-dir DIR`"
         )
-    if args.app_priority == "idle":
-        # Before the app starts any thread: they inherit it (trainers it starts do not).
-        priority.yield_cpu_to_training()
     from cifar_tui.app import make_app
 
     screen = {"watch": "monitor", "browse": "browse"}.get(args.verb, "runs")
@@ -173,6 +169,7 @@ def _open_app(args: argparse.Namespace) -> int:
         open_run=getattr(args, "run", None),
         start_screen=screen,
         freeze_heap=True,
+        yield_cpu=args.app_priority == "idle",
     )
     app.run()
     return 0

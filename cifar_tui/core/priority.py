@@ -10,13 +10,14 @@ input pipeline waits) that the app still paints and answers keys in time
 The policy is a thread's, and what a thread starts inherits it: its threads and the processes it
 forks. A trainer the app starts must not inherit it, and an unprivileged process cannot leave
 SCHED_IDLE again (RLIMIT_NICE is 0 on most systems), so trainers are started from one thread
-that keeps the ordinary policy (`at_normal_priority`), set up before the app's thread gives the
+that keeps the ordinary policy (`at_normal_priority`), set up before the app's threads give the
 CPU away.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -26,31 +27,47 @@ __all__ = ["at_normal_priority", "current_policy_is_idle", "yield_cpu_to_trainin
 T = TypeVar("T")
 
 _normal_priority: ThreadPoolExecutor | None = None
-"""One thread with the ordinary policy, started before the app's thread went idle."""
+"""One thread with the ordinary policy, started before the app's threads went idle."""
+_normal_priority_thread: int | None = None
+"""Its native thread id."""
 
 
 def yield_cpu_to_training() -> bool:
-    """Put the calling thread, and every thread and process it starts from now on, under
-    SCHED_IDLE; `at_normal_priority` still starts things with the ordinary policy.
+    """Put every thread of this process under SCHED_IDLE, and so whatever they start from now on;
+    `at_normal_priority` still starts things with the ordinary policy.
 
-    Call it once, early, from the thread that will run the app.
+    The app calls it once its first frame is up: starting (imports, the first layout) is most of
+    the CPU it ever needs at once, and under SCHED_IDLE on a busy machine that would wait for the
+    trainer's gaps.
 
     Returns:
-        True if the thread now runs under SCHED_IDLE; False where the OS has no such policy
-        (not Linux) or refuses it, and nothing changed.
+        True if the process's threads now run under SCHED_IDLE; False where the OS has no such
+        policy (not Linux) or refuses it.
     """
-    global _normal_priority
-    if not hasattr(os, "SCHED_IDLE") or current_policy_is_idle():
-        return current_policy_is_idle()
+    global _normal_priority, _normal_priority_thread
+    if not hasattr(os, "SCHED_IDLE"):
+        return False
     if _normal_priority is None:
+        if current_policy_is_idle():
+            return True  # given away by whoever started us: there is no ordinary thread to keep
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normal-priority")
         # The worker thread is created by the first submit, so from this (still ordinary) thread.
-        executor.submit(lambda: None).result()
+        _normal_priority_thread = executor.submit(threading.get_native_id).result()
         _normal_priority = executor
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread (Linux)
+        threads = [int(name) for name in os.listdir("/proc/self/task")]
     except OSError:
-        return False
+        threads = [threading.get_native_id()]
+    idle = os.sched_param(0)
+    for thread in threads:
+        if thread == _normal_priority_thread:
+            continue
+        try:
+            os.sched_setscheduler(thread, os.SCHED_IDLE, idle)  # a thread id: that thread (Linux)
+        except ProcessLookupError:
+            continue  # it ended since the listing
+        except OSError:
+            return False
     return True
 
 

@@ -31,7 +31,18 @@ PROBE = textwrap.dedent(
         return out.stdout.strip() == "True"
 
     seen = {"before": priority.current_policy_is_idle()}
+    # A thread already running when the app yields (Textual's input and writer threads).
+    asked, answered = threading.Event(), threading.Event()
+
+    def earlier_thread() -> None:
+        asked.wait()
+        seen["earlier thread"] = priority.current_policy_is_idle()
+        answered.set()
+
+    threading.Thread(target=earlier_thread).start()
     seen["yielded"] = priority.yield_cpu_to_training()
+    asked.set()
+    answered.wait()
     seen["yielded again"] = priority.yield_cpu_to_training()
     seen["app thread"] = priority.current_policy_is_idle()
     probe = lambda: seen.update(new_thread=priority.current_policy_is_idle())
@@ -55,7 +66,7 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_the_app_thread_and_its_threads_idle_but_not_the_trainers_it_starts(
+def test_the_app_threads_idle_but_not_the_trainers_it_starts(
     tmp_path: Path,
 ) -> None:
     result = subprocess.run(
@@ -67,6 +78,7 @@ def test_the_app_thread_and_its_threads_idle_but_not_the_trainers_it_starts(
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "before": False,
+        "earlier thread": True,
         "yielded": True,
         "yielded again": True,
         "app thread": True,

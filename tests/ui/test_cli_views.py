@@ -21,8 +21,7 @@ class _FakeApp:
 
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """make_app's keyword arguments per call, with a TTY faked and the app not run; a call that
-    gave the CPU to training (priority.yield_cpu_to_training, faked) adds {"yielded": True}."""
+    """make_app's keyword arguments per call, with a TTY faked and the app not run."""
     calls: list[dict[str, Any]] = []
 
     def fake_make_app(**options: Any) -> _FakeApp:
@@ -30,10 +29,6 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return _FakeApp()
 
     monkeypatch.setattr(cifar_tui.app, "make_app", fake_make_app)
-    # The real one would put this test process's thread under SCHED_IDLE for good.
-    monkeypatch.setattr(
-        cli.priority, "yield_cpu_to_training", lambda: calls.append({"yielded": True})
-    )
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     return calls
@@ -53,7 +48,7 @@ def test_views_open_on_their_screen(
     built: list[dict[str, Any]], argv: list[str], screen: str, run: str | None
 ) -> None:
     assert cli.main(["--models-dir", "models", *argv]) == 0
-    *_, options = built
+    (options,) = built
     assert options["start_screen"] == screen
     assert options["open_run"] == run
     assert options["models_dir"] == Path("models")
@@ -76,9 +71,8 @@ def test_the_app_yields_the_cpu_to_training_unless_asked_not_to(
     built: list[dict[str, Any]], argv: list[str], yields: bool
 ) -> None:
     assert cli.main(["--models-dir", "models", *argv]) == 0
-    # It yields before make_app: the threads the app starts inherit the policy.
-    assert built[0] == {"yielded": True} if yields else "yielded" not in built[0]
-    assert len(built) == (2 if yields else 1)
+    (options,) = built
+    assert options["yield_cpu"] is yields
 
 
 def test_an_unknown_run_is_one_line(models_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

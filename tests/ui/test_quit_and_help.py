@@ -20,6 +20,7 @@ from cifar_tui.ui.screens.quit_screen import QuitScreen
 from cifar_tui.ui.screens.runs_screen import RunsScreen
 from cifar_tui.ui.widgets.key_footer import KeyFooter
 from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
+from cifar_tui.ui.widgets.runs_list import RunsList
 
 
 @pytest.fixture
@@ -162,3 +163,24 @@ async def test_the_heap_is_frozen_only_when_asked(
             assert (gc.get_freeze_count() > 0) == freeze
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("yield_cpu", [False, True], ids=["tests and default", "the CLI's app"])
+async def test_the_app_yields_the_cpu_after_its_first_frame_only_when_asked(
+    app_factory: Callable[..., CifarApp], monkeypatch: pytest.MonkeyPatch, yield_cpu: bool
+) -> None:
+    """The CLI's app gives the CPU to training once its first view is up (starting fast, then
+    taking only what training leaves); the real call is for good, so it is faked here."""
+    from cifar_tui.core import priority
+
+    painted_when_yielding: list[bool] = []
+    app = app_factory(start_screen="runs", yield_cpu=yield_cpu)
+    monkeypatch.setattr(
+        priority,
+        "yield_cpu_to_training",
+        lambda: painted_when_yielding.append(app.screen.query_one(RunsList).region.height > 0),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(painted_when_yielding) == yield_cpu, timeout=2)
+        await pilot.pause(0.2)
+        assert painted_when_yielding == ([True] if yield_cpu else [])
