@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,10 @@ from cifar_tui.core.stopping import AgreedStop, StopRequest
 DIVERGENCE_FACTOR = 10.0
 DIVERGENCE_FLOOR = 2 * math.log(10)
 SETTLE_STEPS = 20
+RATE_WINDOW_EVENTS = 10
+"""A batch event's images/s is over the last this many batch events (5 s), not the whole epoch so
+far: the monitor shows the speed now, and one stall (a suspended trainer, a busy machine) leaves it
+after seconds instead of weighing on it until the epoch ends. `epoch_ended` has the epoch's own."""
 
 
 class DivergedError(RuntimeError):
@@ -92,6 +97,8 @@ class RunRecorder(keras.callbacks.Callback):
         self.last_test_result: EvaluationResult | None = None  # of epoch `last_epoch_done`
         self.first_batch_seconds: list[float] = []
         self.lowest_loss = math.inf  # the lowest settled running-mean training loss so far
+        # (time, steps done) at the epoch's start and at its latest batch events: the live rate.
+        self._rate_points: deque[tuple[float, int]] = deque(maxlen=RATE_WINDOW_EVENTS + 1)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch_start = time.perf_counter()
@@ -100,6 +107,8 @@ class RunRecorder(keras.callbacks.Callback):
         self.steps_done = self._first_step
         self._epoch_first_step = self._first_step
         self._first_step = 0
+        self._rate_points.clear()
+        self._rate_points.append((self._epoch_start, self.steps_done))
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.steps_done = self._epoch_first_step + batch + 1
@@ -118,7 +127,9 @@ class RunRecorder(keras.callbacks.Callback):
         if now - self._last_batch_event < BATCH_EVENT_INTERVAL and not self._stop.is_set():
             return
         self._last_batch_event = now
-        images = (self.steps_done - self._epoch_first_step) * self._batch_size
+        since, steps_then = self._rate_points[0]
+        self._rate_points.append((now, self.steps_done))
+        images = (self.steps_done - steps_then) * self._batch_size
         self._emit(
             "batch",
             epoch=self._current_epoch(),
@@ -126,7 +137,7 @@ class RunRecorder(keras.callbacks.Callback):
             steps=self._steps,
             loss=loss,
             accuracy=float(logs.get("accuracy", math.nan)),
-            images_per_second=images / max(now - self._epoch_start, 1e-9),
+            images_per_second=images / max(now - since, 1e-9),
         )
         if self._stop.is_set() and self.steps_done < self._steps:
             self._record_stop()

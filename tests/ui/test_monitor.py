@@ -153,6 +153,11 @@ def test_progress_helpers() -> None:
         ([(1000.0, 10), (1000.0, 20)], [], None, False),  # no time passed: no rate
         # Once an epoch has ended, its measured time (incl. evaluation) wins.
         ([(2000.0, 50)], [60.0], (3 - 1 - 0.5) * 60.0, False),
+        # The median of the last five: one stalled epoch (3000 s) does not move it...
+        ([(9000.0, 50)], [60.0, 60.0, 3000.0, 62.0, 58.0], (8 - 5 - 0.5) * 60.0, False),
+        # ...and only the last five count.
+        ([(9000.0, 50)], [3000.0, 3000.0, 3000.0, 10.0, 10.0, 10.0, 20.0], 0.5 * 10.0, False),
+        ([(9000.0, 50)], [3000.0, 30.0, 10.0, 10.0, 20.0, 20.0], (8 - 6 - 0.5) * 20.0, False),
     ],
 )
 def test_eta_before_and_after_the_first_epoch(
@@ -160,9 +165,12 @@ def test_eta_before_and_after_the_first_epoch(
 ) -> None:
     panel = ProgressPanel()
     panel.active = True
-    panel.started({"epochs": 3, "steps_per_epoch": 100})
+    epochs = 3 if len(epochs_ended) < 3 else 8
+    panel.started({"epochs": epochs, "steps_per_epoch": 100})
     for seconds in epochs_ended:
-        panel.epoch_ended({"epoch": len(panel.epoch_seconds) + 1, "epochs": 3, "seconds": seconds})
+        panel.epoch_ended(
+            {"epoch": len(panel.epoch_seconds) + 1, "epochs": epochs, "seconds": seconds}
+        )
     epoch = len(epochs_ended) + 1
     for when, step in batches:
         panel.batch({"epoch": epoch, "step": step, "steps": 100, "time": when})

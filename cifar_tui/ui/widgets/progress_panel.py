@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from rich.table import Table
@@ -103,7 +104,9 @@ class ProgressPanel(Widget):
         self.refresh()
 
     def eta_seconds(self) -> float | None:
-        """Seconds left: remaining epochs times the mean epoch time (None if unknown).
+        """Seconds left: remaining epochs times the median of the last five epochs' times, so
+        that one stalled epoch (a suspended trainer, a busy machine) does not skew it (None if
+        unknown).
 
         Before the first epoch ends, the epoch time is estimated from the step rate seen so far
         (`eta_is_rough`): it leaves out the per-epoch evaluation, so it runs a little short.
@@ -113,7 +116,7 @@ class ProgressPanel(Widget):
         current = self.step / self.steps if self.steps and self.epoch else 0.0
         remaining = max(self.epochs_total - self.epochs_done - current, 0.0)
         if self.epoch_seconds:
-            return remaining * sum(self.epoch_seconds[-5:]) / len(self.epoch_seconds[-5:])
+            return remaining * statistics.median(self.epoch_seconds[-5:])
         step_seconds = self._step_seconds()
         if step_seconds is None or not self.steps:
             return None
