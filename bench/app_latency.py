@@ -12,7 +12,7 @@ what the app costs can be told apart from what other processes on the machine co
 
 The live run is a temporary models folder whose run already holds --history (5) epochs, batch
 events included, and whose events.jsonl a separate streaming process appends to at the real
-trainer's rates: a `batch` event every 0.5 s (BATCH_EVENT_INTERVAL in core/events.py) and,
+trainer's rates: a `batch` event every 0.5 s (BATCH_EVENT_INTERVAL in core/rundir/events.py) and,
 every --epoch-seconds (10), `epoch_ended`, `checkpoint_saved` and `predictions_saved`. The
 streamer holds the run's trainer.lock (its own pid), so the app shows the run as running. With
 --real-trainer a real `cifar-tui train --preset quick --train-size 2000 --epochs 100` writes the
@@ -64,8 +64,8 @@ from dataclasses import dataclass
 from fcntl import ioctl
 from pathlib import Path
 
-from cifar_tui.core.events import BATCH_EVENT_INTERVAL, EventWriter
-from cifar_tui.core.runs import RunFolder, create_run_folder
+from cifar_tui.core.rundir.events import BATCH_EVENT_INTERVAL, EventWriter
+from cifar_tui.core.rundir.runs import RunFolder, create_run_folder
 
 QUIET_SECONDS = 0.020
 """A gap this long ends a burst of output (Textual paints at most 60 frames a second)."""

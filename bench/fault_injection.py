@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from cifar_tui.core.config import load_config
-from cifar_tui.core.events import EventTail, read_events
-from cifar_tui.core.lock import holder_alive, read_lock
+from cifar_tui.core.rundir.events import EventTail, read_events
+from cifar_tui.core.rundir.lock import holder_alive, read_lock
 
 MODES = ("startup", "random", "mid-epoch", "epoch-end", "checkpoint")
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",

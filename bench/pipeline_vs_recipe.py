@@ -1,8 +1,9 @@
 """The input pipeline against the recipe's way: first-batch time of every epoch, speed, peak memory.
 
-Both sides train the same network (the recipe's CNN from cifar_tui.core.model, same precision,
-batch 64) on the full 50,000 training images of the real archive with the recipe's augmentation
-(rotation up to 15 degrees, shifts up to 10%, horizontal flips), each side in its own process:
+Both sides train the same network (the recipe's CNN from cifar_tui.core.training.model, same
+precision, batch 64) on the full 50,000 training images of the real archive with the recipe's
+augmentation (rotation up to 15 degrees, shifts up to 10%, horizontal flips), each side in its
+own process:
 
 - **recipe's way**: what the 2018 recipe did, in Keras 3 terms: the images as float32 arrays,
   z-scored in NumPy up front (x_train and x_test: 737 MB), and a `keras.utils.PyDataset` that,
@@ -10,8 +11,8 @@ batch 64) on the full 50,000 training images of the real archive with the recipe
   batch in Python/NumPy (a bilinear affine warp with edge replication, as `ImageDataGenerator`'s
   `fill_mode="nearest"`). The model gets float32 input (no normalisation layer).
 - **cifar-tui**: uint8 arrays (184 MB), normalisation inside the model, augmentation in tf.data
-  (cifar_tui.core.pipeline.training_dataset: stateless per-(seed, epoch, step) ops, one iterator
-  for the whole fit), exactly what `cifar-tui train` feeds.
+  (cifar_tui.core.training.pipeline.training_dataset: stateless per-(seed, epoch, step) ops,
+  one iterator for the whole fit), exactly what `cifar-tui train` feeds.
 
 Per epoch it reports the time from the epoch's start to the end of its first batch (a stall at
 the start of an epoch shows here), training images/s, and the process's peak resident memory
@@ -35,9 +36,11 @@ COMMON = textwrap.dedent(
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import numpy as np
     import keras
-    from cifar_tui.core import model as M, pipeline as P, tfenv
+    from cifar_tui.core.training import model as M
+    from cifar_tui.core.training import pipeline as P
+    from cifar_tui.core.training import tfenv
     from cifar_tui.core.config import preset
-    from cifar_tui.core.data import find_cifar10, load_cifar10
+    from cifar_tui.core.data.cifar10 import find_cifar10, load_cifar10
     config = preset("recipe-2018").replace(epochs=int(sys.argv[2]), train_size=int(sys.argv[3]))
     data = load_cifar10(find_cifar10(sys.argv[1]), train_size=config.train_size)
     policy = tfenv.choose_precision(config.mixed_precision, False, tfenv.cpu_supports_bf16())

@@ -66,7 +66,8 @@ def profile(preset: str, data_dir: str, train_size: int, epochs: int, models: Pa
     import keras
 
     from cifar_tui import cli
-    from cifar_tui.core import callbacks, checkpoints
+    from cifar_tui.core.rundir import checkpoints
+    from cifar_tui.core.training import callbacks
 
     timers = Timers()
     trainer_class = keras.Model.__mro__[1]  # the backend's trainer (TensorFlowTrainer)

@@ -1,11 +1,11 @@
 """Steady-state training speed of `cifar-tui train` against a bare `model.fit` of the same model.
 
-Both sides use the same network (cifar_tui.core.model), the same uint8 tf.data pipeline with the
-same augmentation (cifar_tui.core.pipeline), the same precision and batch size; the bare side has
-no callbacks, no events, no per-epoch evaluation or checkpoint. Each side trains in its own
-process, in rounds (A B C, then B C A, ...) so that every side sees the same machine and none
-always runs first; epoch 1 (tracing) is dropped and the rest of the epochs' *training* images/s
-are averaged.
+Both sides use the same network (cifar_tui.core.training.model), the same uint8 tf.data pipeline
+with the same augmentation (cifar_tui.core.training.pipeline), the same precision and batch size;
+the bare side has no callbacks, no events, no per-epoch evaluation or checkpoint. Each side
+trains in its own process, in rounds (A B C, then B C A, ...) so that every side sees the same
+machine and none always runs first; epoch 1 (tracing) is dropped and the rest of the epochs'
+*training* images/s are averaged.
 
 A third side (`--with-app`) runs `cifar-tui train` again with the app attached: `cifar-tui watch
 RUN` in a real pseudo-terminal at 120x40, its output read and thrown away as a terminal would,
@@ -17,7 +17,7 @@ drifts by more than the gap being measured.
         [--train-size 8192] [--epochs 3] [--rounds 3] [--with-app] [--control] [--paired]
         [--app-cpu float|shared] [--app-priority idle|normal|both]
 
-The app runs as shipped, under SCHED_IDLE (core/priority.py); `--app-priority both` adds a side
+The app runs as shipped, under SCHED_IDLE (core/host/priority.py); `--app-priority both` adds a side
 with the app at normal priority, to compare the two in the same run.
 
 --paired (the way BENCHMARKS.md reports now) runs the sides of each pair at the same time,
@@ -50,9 +50,11 @@ PLAIN_KERAS = textwrap.dedent(
     import json, os, sys, time
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import keras, tensorflow as tf
-    from cifar_tui.core import model as M, pipeline as P, tfenv
+    from cifar_tui.core.training import model as M
+    from cifar_tui.core.training import pipeline as P
+    from cifar_tui.core.training import tfenv
     from cifar_tui.core.config import preset
-    from cifar_tui.core.data import find_cifar10, load_cifar10
+    from cifar_tui.core.data.cifar10 import find_cifar10, load_cifar10
     config = preset(sys.argv[1]).replace(epochs=int(sys.argv[3]), train_size=int(sys.argv[4]))
     data = load_cifar10(find_cifar10(sys.argv[2]), train_size=config.train_size)
     policy = tfenv.choose_precision(config.mixed_precision, False, tfenv.cpu_supports_bf16())

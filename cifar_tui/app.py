@@ -1,7 +1,7 @@
 """CifarApp: runs list, training monitor, prediction browser and config form over a models folder.
 
 The app never imports TensorFlow: training is a separate `cifar-tui train` process that it
-spawns (core/launcher.py) and watches through the run folder.
+spawns (core/host/launcher.py) and watches through the run folder.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import AwaitMount
 
-from cifar_tui.core import launcher, priority
 from cifar_tui.core.config import TrainConfig
-from cifar_tui.core.runs import RunFolder, RunSummary, resolve_run
+from cifar_tui.core.host import launcher, priority
+from cifar_tui.core.rundir.runs import RunFolder, RunSummary, resolve_run
 from cifar_tui.messages import RunFailed, RunFinished
-from cifar_tui.ui.screens.help_screen import HelpScreen
-from cifar_tui.ui.screens.quit_screen import QuitScreen
-from cifar_tui.ui.widgets.gpu_pane import GpuPane
+from cifar_tui.ui.common.gpu_pane import GpuPane
+from cifar_tui.ui.dialogs.help_screen import HelpScreen
+from cifar_tui.ui.dialogs.quit_screen import QuitScreen
 
 SCREENS = {
-    "runs": ("cifar_tui.ui.screens.runs_screen", "RunsScreen"),
-    "monitor": ("cifar_tui.ui.screens.monitor_screen", "MonitorScreen"),
-    "browse": ("cifar_tui.ui.screens.browse_screen", "BrowseScreen"),
-    "config": ("cifar_tui.ui.screens.config_screen", "ConfigScreen"),
+    "runs": ("cifar_tui.ui.runs.runs_screen", "RunsScreen"),
+    "monitor": ("cifar_tui.ui.monitor.monitor_screen", "MonitorScreen"),
+    "browse": ("cifar_tui.ui.browser.browse_screen", "BrowseScreen"),
+    "config": ("cifar_tui.ui.config.config_screen", "ConfigScreen"),
 }
 """Each view's screen, imported the first time the view opens: the first frame needs only one."""
 START_SCREENS = tuple(SCREENS)
@@ -196,7 +196,7 @@ class CifarApp(App[None]):
         self.launched[launched.name] = launched
         self.launch_errors.pop(launched.name, None)
         self.open_run(RunFolder(launched.path), "monitor")
-        from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+        from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
 
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.is_mounted:
@@ -213,7 +213,7 @@ class CifarApp(App[None]):
     def _launch_failed(self, name: str, problem: str) -> None:
         self.launch_errors[name] = problem
         self.notify(f"{name}: {problem}", severity="error", timeout=10)
-        from cifar_tui.ui.screens.monitor_screen import MonitorScreen
+        from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
 
         monitor = self.get_screen_if_present("monitor")
         if isinstance(monitor, MonitorScreen) and monitor.shown and monitor.shown.name == name:

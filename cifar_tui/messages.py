@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from cifar_tui.core.runs import RunSummary
+from cifar_tui.core.rundir.runs import RunSummary
 
 # Every run message carries `follow`: the number of the tail worker that read it. A monitor that
 # has moved on to another worker drops messages still queued from the old one.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_tui.core.data import CLASS_NAMES
+from cifar_tui.core.data.cifar10 import CLASS_NAMES
 
 # One clearly distinct mean colour per class; with noise (std 40) a tiny CNN separates them
 # well above chance in 1-2 epochs, yet the images are not trivially constant.

@@ -7,8 +7,8 @@ from typing import Any
 
 def quiet_recorder(steps_per_epoch: int, **overrides: Any) -> Any:
     """A RunRecorder over `steps_per_epoch` steps whose hooks do nothing unless overridden."""
-    from cifar_tui.core.callbacks import RunRecorder
-    from cifar_tui.core.stopping import StopRequest
+    from cifar_tui.core.training.callbacks import RunRecorder
+    from cifar_tui.core.training.stopping import StopRequest
 
     options: dict[str, Any] = {
         "emit": lambda *args, **fields: None,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder
+from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
 
 BASE_TIME = datetime(2026, 11, 25, 19, 15, tzinfo=UTC).timestamp()
 """Start of a seed-0 run; seed n starts n hours later, so runs with different seeds sort by seed."""

@@ -15,7 +15,7 @@ from cifar_tui.core.errors import UserError
 
 def _model_path(spec: str, models_dir: Path) -> Path:
     """A RUN or MODEL argument as the .keras file it means."""
-    from cifar_tui.core.runs import resolve_run
+    from cifar_tui.core.rundir.runs import resolve_run
 
     candidate = Path(spec)
     if candidate.suffix == ".keras" or candidate.is_file():
@@ -33,12 +33,12 @@ def _model_path(spec: str, models_dir: Path) -> Path:
 
 def evaluate(args: argparse.Namespace) -> int:
     """`cifar-tui evaluate`: accuracy and loss on the test set or an image folder."""
-    from cifar_tui.core import inference
+    from cifar_tui.core.training import inference
 
     path = _model_path(args.model, args.models_dir)
     inference.check_model_file(path)  # before the slow data load
     if args.images:
-        from cifar_tui.core.images import load_image_folder
+        from cifar_tui.core.data.images import load_image_folder
 
         folder = load_image_folder(args.images)
         images, labels, source = folder.images, folder.labels, str(args.images)
@@ -71,8 +71,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     """`cifar-tui predict`: the top-3 labels of each image."""
-    from cifar_tui.core import inference
-    from cifar_tui.core.images import load_image
+    from cifar_tui.core.data.images import load_image
+    from cifar_tui.core.training import inference
 
     path = _model_path(args.model, args.models_dir)
     images = [load_image(p) for p in args.images]
@@ -100,7 +100,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def runs(args: argparse.Namespace) -> int:
     """`cifar-tui runs`: the runs of the models folder, as a table or JSON."""
-    from cifar_tui.core.runs import format_runs_table, list_runs, runs_as_json
+    from cifar_tui.core.rundir.runs import format_runs_table, list_runs, runs_as_json
 
     runs = list_runs(args.models_dir)
     if args.json:
@@ -114,8 +114,8 @@ def runs(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`cifar-tui export`: the recipe's model.json + weights beside the run."""
-    from cifar_tui.core import inference
-    from cifar_tui.core.runs import resolve_run
+    from cifar_tui.core.rundir.runs import resolve_run
+    from cifar_tui.core.training import inference
 
     run = resolve_run(args.run, args.models_dir)
     architecture, weights = inference.export_recipe_format(
@@ -127,7 +127,7 @@ def export(args: argparse.Namespace) -> int:
 
 def stop(args: argparse.Namespace) -> int:
     """`cifar-tui stop`: SIGINT to the run's live trainer."""
-    from cifar_tui.core.runs import lock_holder_alive, read_lock, resolve_run
+    from cifar_tui.core.rundir.runs import lock_holder_alive, read_lock, resolve_run
 
     run = resolve_run(args.run, args.models_dir)
     holder = read_lock(run.lock_path)

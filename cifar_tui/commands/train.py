@@ -31,7 +31,7 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
 
 def train(args: argparse.Namespace) -> int:
     """`cifar-tui train`: a new run, or `--resume RUN`; returns the exit code."""
-    from cifar_tui.core.runs import resolve_run
+    from cifar_tui.core.rundir.runs import resolve_run
 
     models_dir: Path = args.models_dir
     resume = args.resume is not None  # `--resume ""` names no run: an error, not a new run
@@ -46,7 +46,7 @@ def train(args: argparse.Namespace) -> int:
             raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
     scratch = None
     if config.strategy == "multi-worker":
-        from cifar_tui.core.cluster import task_from_env
+        from cifar_tui.core.training.cluster import task_from_env
 
         task = task_from_env()
         if not task.is_chief:  # trains every step with the chief, writes only to scratch
@@ -66,9 +66,9 @@ def train(args: argparse.Namespace) -> int:
 
 def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, run) -> int:  # noqa: ANN001 - RunFolder | None
     """Lock the run (`run`, or a new one in `models_dir`), then train it."""
-    from cifar_tui.core import tfenv
-    from cifar_tui.core.runs import RunLock, create_run_folder, new_run_name
-    from cifar_tui.core.stopping import StopRequest
+    from cifar_tui.core.rundir.runs import RunLock, create_run_folder, new_run_name
+    from cifar_tui.core.training import tfenv
+    from cifar_tui.core.training.stopping import StopRequest
 
     resume = run is not None
     stop = StopRequest()
@@ -94,7 +94,7 @@ def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, r
         # A crash inside TensorFlow's C++ (a segfault, an abort) leaves its Python stack in
         # trainer.log, where the app's failure view and a bug report can find it.
         faulthandler.enable(file=sys.stderr, all_threads=True)
-        from cifar_tui.core.trainer import run_training
+        from cifar_tui.core.training.trainer import run_training
 
         try:
             outcome = run_training(config, run, data, user_out=user_err, stop=stop, resume=resume)
@@ -126,8 +126,8 @@ def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
     """
     import shutil
 
-    from cifar_tui.core.checkpoints import read_latest
-    from cifar_tui.core.runs import RunFolder
+    from cifar_tui.core.rundir.checkpoints import read_latest
+    from cifar_tui.core.rundir.runs import RunFolder
 
     copy = RunFolder(scratch / run.name)
     if copy.path.exists():
@@ -143,7 +143,7 @@ def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
 
 def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFolder
     """Refuse a resume that has nothing to do, before anything is written to the run."""
-    from cifar_tui.core.checkpoints import read_latest
+    from cifar_tui.core.rundir.checkpoints import read_latest
 
     latest = read_latest(run.checkpoint_dir)
     if latest is None:
@@ -158,7 +158,7 @@ def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFol
 
 def _finished(run) -> bool:  # noqa: ANN001 - RunFolder
     """Whether the run's last terminal event is `finished`."""
-    from cifar_tui.core.runs import TERMINAL_EVENTS
+    from cifar_tui.core.rundir.runs import TERMINAL_EVENTS
 
     ends = [e["type"] for e in run.events() if e["type"] in TERMINAL_EVENTS]
     return bool(ends) and ends[-1] == "finished"
@@ -166,7 +166,7 @@ def _finished(run) -> bool:  # noqa: ANN001 - RunFolder
 
 def _check_batch_fits(config: TrainConfig, train_images: int) -> None:
     """At least one full batch per epoch, after the validation hold-out."""
-    from cifar_tui.core.trainer import held_out_count  # no TensorFlow at import
+    from cifar_tui.core.training.trainer import held_out_count  # no TensorFlow at import
 
     usable = train_images - held_out_count(train_images, config.validation_split)
     if usable < config.batch_size:
@@ -197,7 +197,7 @@ def _saved_epochs(config_path: Path) -> int:
 
 def load_data(data_dir: str | None, train_size: int = 0):  # noqa: ANN202 - Cifar10
     """Find CIFAR-10 offline (see data.find_cifar10); only then try Keras's downloader."""
-    from cifar_tui.core.data import DataError, find_cifar10, load_cifar10
+    from cifar_tui.core.data.cifar10 import DataError, find_cifar10, load_cifar10
 
     try:
         source = find_cifar10(data_dir)
@@ -212,8 +212,8 @@ def _download_with_keras(not_found: UserError) -> Path:
     """The last resort: Keras's own download into ~/.keras/datasets (fails fast offline)."""
     import socket
 
-    from cifar_tui.core import tfenv
-    from cifar_tui.core.data import DataError, find_cifar10
+    from cifar_tui.core.data.cifar10 import DataError, find_cifar10
+    from cifar_tui.core.training import tfenv
 
     print("CIFAR-10 not found locally; trying Keras's download ...", file=sys.stderr)
     socket.setdefaulttimeout(20)

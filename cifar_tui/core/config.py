@@ -14,8 +14,8 @@ from typing import Any
 
 import tomli_w
 
-from cifar_tui.core.atomic import atomic_write_text
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.rundir.atomic import atomic_write_text
 
 DEFAULT_PRESET = "recipe-2018"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tui.core import atomic
-from cifar_tui.core.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from cifar_tui.core.rundir import atomic
+from cifar_tui.core.rundir.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def _names(folder: Path) -> list[str]:

@@ -31,7 +31,7 @@ from run_fixtures import write_run
 
 from cifar_tui.cli import main
 from cifar_tui.core.config import FieldSpec, config_fields
-from cifar_tui.core.runs import read_events
+from cifar_tui.core.rundir.runs import read_events
 
 # A valid tiny training config: a case only fails where it means to.
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
@@ -489,8 +489,8 @@ def test_a_zip_that_is_not_a_keras_model(
 @pytest.fixture(scope="module")
 def real_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real model.keras (untrained), as the trainer writes it."""
-    from cifar_tui.core import model as model_lib
     from cifar_tui.core.config import preset
+    from cifar_tui.core.training import model as model_lib
 
     path = tmp_path_factory.mktemp("model") / "model.keras"
     model_lib.build_model(preset("quick"), model_lib.Normalization((120.0,), (64.0,))).save(path)

@@ -18,7 +18,7 @@ from cifar_archives import cifar_batch, synthetic_images, write_cifar_archive
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cifar_tui.core.data import (
+from cifar_tui.core.data.cifar10 import (
     CLASS_NAMES,
     Cifar10,
     DataError,
@@ -426,7 +426,7 @@ def test_claimed_huge_lengths_are_refused_before_allocating(capfd: pytest.Captur
 
 
 def test_oversized_batch_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("cifar_tui.core.data._MAX_PICKLE_BYTES", 1000)
+    monkeypatch.setattr("cifar_tui.core.data.cifar10._MAX_PICKLE_BYTES", 1000)
     big = pickle.dumps({b"data": b"x" * 2000}, protocol=4)
     with pytest.raises(DataError, match="far larger than a CIFAR-10 batch"):
         safe_unpickle(io.BytesIO(big), "big")

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_tui.core.cluster import LOGICAL_CPUS_ENV, Task, logical_cpus, task_from_env
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.runs import read_events
+from cifar_tui.core.rundir.runs import read_events
+from cifar_tui.core.training.cluster import LOGICAL_CPUS_ENV, Task, logical_cpus, task_from_env
 
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
         "--batch-norm-momentum", "0.5", "--mixed-precision", "off"]  # fmt: skip
@@ -239,7 +239,7 @@ def test_fit_builds_from_the_dataset_shapes_without_iterating(strategy_name: str
     import keras
     import tensorflow as tf
 
-    from cifar_tui.core import distribution
+    from cifar_tui.core.training import distribution
 
     strategy = distribution.make_strategy(tf, strategy_name, gpus=[])
     with strategy.scope():
@@ -272,7 +272,7 @@ def test_one_device_is_the_path_plain_keras_takes() -> None:
     """No MultiDeviceIterator between the pipeline and the step (1-3% of CPU speed, issue 4a)."""
     import tensorflow as tf
 
-    from cifar_tui.core import distribution
+    from cifar_tui.core.training import distribution
 
     strategy = distribution.make_strategy(tf, "one-device", gpus=[])
     assert strategy is tf.distribute.get_strategy()

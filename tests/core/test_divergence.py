@@ -10,7 +10,7 @@ pytest.importorskip("keras")
 
 from recorders import quiet_recorder  # noqa: E402
 
-from cifar_tui.core.callbacks import DivergedError, RunRecorder  # noqa: E402
+from cifar_tui.core.training.callbacks import DivergedError, RunRecorder  # noqa: E402
 
 STEPS = 100
 

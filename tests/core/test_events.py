@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cifar_tui.core.events import (
+from cifar_tui.core.rundir.events import (
     STATUSES,
     TERMINAL_EVENTS,
     EventTail,

@@ -21,10 +21,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cifar_tui.core import atomic, checkpoints
-from cifar_tui.core.lock import holder_alive, read_lock
-from cifar_tui.core.runs import read_events
-from cifar_tui.core.trainer import DiskFullError, _disk_full, _saving
+from cifar_tui.core.rundir import atomic, checkpoints
+from cifar_tui.core.rundir.lock import holder_alive, read_lock
+from cifar_tui.core.rundir.runs import read_events
+from cifar_tui.core.training.trainer import DiskFullError, _disk_full, _saving
 
 # Small and quick, as in test_train_cli.py: 500 images, batch 50, 10 steps per epoch.
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
@@ -319,7 +319,7 @@ def test_a_second_trainer_is_refused_and_a_dead_trainers_lock_is_taken_over(
 APP_DRIVER = r"""
 import sys, time
 from pathlib import Path
-from cifar_tui.core import launcher
+from cifar_tui.core.host import launcher
 from cifar_tui.core.config import TrainConfig, preset
 models, data, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 config = preset("quick").replace(train_size=0, batch_size=10, batch_norm_momentum=0.5,

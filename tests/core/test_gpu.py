@@ -12,7 +12,7 @@ import fake_nvml
 import pytest
 from fake_nvml import GIB, FakeGpu, FakeNvml
 
-from cifar_tui.core.gpu import (
+from cifar_tui.core.host.gpu import (
     GpuMonitor,
     GpuReading,
     History,

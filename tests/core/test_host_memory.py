@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cifar_tui.core.host_memory import ALIGNMENT, aligned, aligned_empty, is_aligned, take_aligned
+from cifar_tui.core.data.host_memory import (
+    ALIGNMENT,
+    aligned,
+    aligned_empty,
+    is_aligned,
+    take_aligned,
+)
 
 
 @pytest.mark.parametrize(

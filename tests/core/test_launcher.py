@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from run_fixtures import write_run
 
-from cifar_tui.core import launcher
 from cifar_tui.core.config import load_config, preset
-from cifar_tui.core.runs import RunFolder
+from cifar_tui.core.host import launcher
+from cifar_tui.core.rundir.runs import RunFolder
 
 # Prints "ready" once its SIGINT handling is installed, so a test can signal it reliably. It
 # installs Python's default handler itself: a pytest started with `&` from a script inherits

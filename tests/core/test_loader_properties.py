@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cifar_tui.core.checkpoints import read_latest
+from cifar_tui.core.analysis.predictions import PredictionsError, load_predictions
 from cifar_tui.core.config import ConfigError, TrainConfig, config_fields, load_config
-from cifar_tui.core.data import DataError
+from cifar_tui.core.data.cifar10 import DataError
+from cifar_tui.core.data.images import load_image
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.images import load_image
-from cifar_tui.core.lock import read_lock
-from cifar_tui.core.predictions import PredictionsError, load_predictions
+from cifar_tui.core.rundir.checkpoints import read_latest
+from cifar_tui.core.rundir.lock import read_lock
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.lock import (
+from cifar_tui.core.rundir.lock import (
     RunLock,
     RunLockedError,
     holder_alive,

@@ -12,11 +12,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from cifar_tui.core import checkpoints  # noqa: E402
-from cifar_tui.core import model as model_lib  # noqa: E402
 from cifar_tui.core.config import preset  # noqa: E402
-from cifar_tui.core.pipeline import Augmentation, augment_batch, training_dataset  # noqa: E402
-from cifar_tui.core.schedules import TrainingSchedule  # noqa: E402
+from cifar_tui.core.rundir import checkpoints  # noqa: E402
+from cifar_tui.core.training import model as model_lib  # noqa: E402
+from cifar_tui.core.training.pipeline import Augmentation, augment_batch, training_dataset  # noqa: E402
+from cifar_tui.core.training.schedules import TrainingSchedule  # noqa: E402
 
 NORMALIZATION = model_lib.Normalization((120.7,), (64.1,))
 
@@ -185,8 +185,8 @@ def test_checkpoint_round_trip_and_crash_safety(tmp_path: Path) -> None:
 
 
 def test_shared_tensor_reads_the_array_in_place_and_copies_an_unaligned_one() -> None:
-    from cifar_tui.core.host_memory import aligned_empty
-    from cifar_tui.core.pipeline import shared_tensor
+    from cifar_tui.core.data.host_memory import aligned_empty
+    from cifar_tui.core.training.pipeline import shared_tensor
 
     images = aligned_empty((4, 32, 32, 3), np.uint8)
     images[...] = 1

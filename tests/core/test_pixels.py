@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from cifar_tui.core.pixels import (
+from cifar_tui.ui.common.pixels import (
     ASCII_RAMP,
     BLOCK_RAMP,
     half_block_rows,

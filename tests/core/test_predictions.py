@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions, write_run
 
-from cifar_tui.core.data import DataError, load_cifar10, load_test_set
-from cifar_tui.core.predictions import (
+from cifar_tui.core.analysis.predictions import (
     SORT_ORDERS,
     Predictions,
     PredictionsError,
@@ -33,6 +32,7 @@ from cifar_tui.core.predictions import (
     select,
     short_class_name,
 )
+from cifar_tui.core.data.cifar10 import DataError, load_cifar10, load_test_set
 
 NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 

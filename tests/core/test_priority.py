@@ -22,7 +22,8 @@ PROBE = textwrap.dedent(
     """
     import json, os, subprocess, sys, threading
     from pathlib import Path
-    from cifar_tui.core import launcher, priority
+    from cifar_tui.core.host import launcher
+    from cifar_tui.core.host import priority
 
     IS_IDLE = "import os; print(os.sched_getscheduler(0) == os.SCHED_IDLE)"
 
@@ -90,7 +91,7 @@ def test_the_app_threads_idle_but_not_the_trainers_it_starts(
 
 
 def test_without_yielding_at_normal_priority_runs_here() -> None:
-    from cifar_tui.core import priority
+    from cifar_tui.core.host import priority
 
     assert not priority.current_policy_is_idle()
     assert priority.at_normal_priority(lambda: 42) == 42

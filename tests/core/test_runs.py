@@ -21,9 +21,9 @@ from run_fixtures import (
     write_run,
 )
 
-from cifar_tui.core import runs
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.runs import (
+from cifar_tui.core.rundir import runs
+from cifar_tui.core.rundir.runs import (
     STATUSES,
     RunFolder,
     RunLockedError,
@@ -406,7 +406,7 @@ def test_fake_events_of_created_run_is_empty() -> None:
 
 def test_runs_module_imports_no_tensorflow_keras_or_textual() -> None:
     code = (
-        "import sys, cifar_tui.core.runs; "
+        "import sys, cifar_tui.core.rundir.runs; "
         "print(sorted(m for m in ('tensorflow', 'keras', 'textual') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -13,8 +13,8 @@ pytest.importorskip("keras")
 
 from recorders import quiet_recorder  # noqa: E402
 
-from cifar_tui.core.callbacks import RunRecorder  # noqa: E402
-from cifar_tui.core.stopping import StopRequest  # noqa: E402
+from cifar_tui.core.training.callbacks import RunRecorder  # noqa: E402
+from cifar_tui.core.training.stopping import StopRequest  # noqa: E402
 
 STEPS = 10
 

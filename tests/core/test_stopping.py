@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cifar_tui.core.stopping import AgreedStop, StopRequest
+from cifar_tui.core.training.stopping import AgreedStop, StopRequest
 
 
 def test_the_first_reason_is_kept() -> None:

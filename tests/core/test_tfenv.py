@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tui.core import tfenv
+from cifar_tui.core.training import tfenv
 
 
 @pytest.mark.parametrize(

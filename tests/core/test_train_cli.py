@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_tui.core.runs import read_events
+from cifar_tui.core.rundir.runs import read_events
 
 pytestmark = pytest.mark.slow
 

@@ -23,13 +23,13 @@ from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core.config import preset
-from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder
-from cifar_tui.ui.screens.config_screen import ConfigScreen
-from cifar_tui.ui.widgets.config_form import ConfigForm
-from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
-from cifar_tui.ui.widgets.run_monitor import RunMonitor
-from cifar_tui.ui.widgets.run_status import RunStatus
-from cifar_tui.ui.widgets.runs_list import RunsList
+from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
+from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
+from cifar_tui.ui.config.config_form import ConfigForm
+from cifar_tui.ui.config.config_screen import ConfigScreen
+from cifar_tui.ui.monitor.run_monitor import RunMonitor
+from cifar_tui.ui.monitor.run_status import RunStatus
+from cifar_tui.ui.runs.runs_list import RunsList
 
 NARROW = (80, 24)
 """The smallest terminal the app supports: a note that fits here fits everywhere."""
@@ -332,7 +332,7 @@ TRACEBACK_TAIL = [
     "    return _train(config, run, data, events, user_out, stop, resume, started)",
     '  File "/app/cifar_tui/core/callbacks.py", line 135, in _check_divergence',
     "    raise DivergedError(",
-    f"cifar_tui.core.callbacks.DivergedError: {DIVERGED}",
+    f"cifar_tui.core.training.callbacks.DivergedError: {DIVERGED}",
 ]
 """The end of trainer.log: trainer.py prints the traceback to it (stderr) before the event."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cifar_tui.ui.widgets.browser_layout import (
+from cifar_tui.ui.browser.browser_layout import (
     DETAIL_WIDTH,
     IMAGE_CELL,
     LABEL_CELL,

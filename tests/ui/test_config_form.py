@@ -12,12 +12,12 @@ from textual.widgets import Input, Select, Static, Switch
 from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core import launcher
 from cifar_tui.core.config import TrainConfig, load_config, preset, save_config
-from cifar_tui.ui.screens.config_screen import ConfigScreen
-from cifar_tui.ui.screens.monitor_screen import MonitorScreen
-from cifar_tui.ui.widgets.config_form import ConfigForm
-from cifar_tui.ui.widgets.run_monitor import RunMonitor
+from cifar_tui.core.host import launcher
+from cifar_tui.ui.config.config_form import ConfigForm
+from cifar_tui.ui.config.config_screen import ConfigScreen
+from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
+from cifar_tui.ui.monitor.run_monitor import RunMonitor
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cifar_tui.ui.widgets.curve_ticks import epoch_ticks, value_ticks
+from cifar_tui.ui.monitor.curve_ticks import epoch_ticks, value_ticks
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from ui_support import FINISHED, settle, wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.ui.widgets.curves_pane import SIZES_KEPT, VIEWS, CurvePlot, CurvesPane
+from cifar_tui.ui.monitor.curves_pane import SIZES_KEPT, VIEWS, CurvePlot, CurvesPane
 
 
 def axis_labels(plot: CurvePlot) -> tuple[list[str], list[str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cifar_tui.core.config import preset, save_config
-from cifar_tui.core.runs import RunFolder, list_runs
+from cifar_tui.core.rundir.runs import RunFolder, list_runs
 
 pytestmark = [
     pytest.mark.slow,

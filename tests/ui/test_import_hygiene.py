@@ -24,12 +24,12 @@ def test_the_app_does_not_import_tensorflow() -> None:
         "for module, name in SCREENS.values(): _new_screen(module, name)"  # every view's screen
     )
     assert "cifar_tui.app" in modules
-    assert "cifar_tui.ui.widgets.prediction_browser" in modules
+    assert "cifar_tui.ui.browser.prediction_browser" in modules
     for heavy in ("tensorflow", "keras"):
         assert heavy not in modules, f"the app imported {heavy}"
 
 
-CORE = ["runs", "events", "config", "data", "gpu", "pixels", "launcher"]
+CORE = ["rundir.runs", "rundir.events", "config", "data.cifar10", "host.gpu", "host.launcher"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -16,13 +16,13 @@ from textual.widget import Widget
 from ui_support import FAILED, FINISHED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core.runs import EventWriter, RunFolder, create_run_folder
+from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
 from cifar_tui.messages import BatchProgress, EpochEnded, RunFinished
-from cifar_tui.ui.widgets.curves_pane import CurvesPane
-from cifar_tui.ui.widgets.epoch_table import BEST, EpochTable
-from cifar_tui.ui.widgets.progress_panel import ProgressPanel, bar, format_duration
-from cifar_tui.ui.widgets.run_monitor import RunMonitor, messages_for_events
-from cifar_tui.ui.widgets.run_status import Fact, RunStatus, status_lines
+from cifar_tui.ui.monitor.curves_pane import CurvesPane
+from cifar_tui.ui.monitor.epoch_table import BEST, EpochTable
+from cifar_tui.ui.monitor.progress_panel import ProgressPanel, bar, format_duration
+from cifar_tui.ui.monitor.run_monitor import RunMonitor, messages_for_events
+from cifar_tui.ui.monitor.run_status import Fact, RunStatus, status_lines
 
 
 async def test_opening_a_finished_run_plots_every_epoch(

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
-from cifar_tui.core.pixels import HALF_BLOCK, shade_text
-from cifar_tui.ui.widgets.pixel_image import SELECTED_MARK, PixelImage
+from cifar_tui.ui.common.pixel_image import SELECTED_MARK, PixelImage
+from cifar_tui.ui.common.pixels import HALF_BLOCK, shade_text
 
 
 @pytest.fixture(autouse=True)

@@ -18,13 +18,13 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Static
 from ui_support import until_screen_stable, wait_for
 
-from cifar_tui.core.data import CLASS_NAMES, DataError
-from cifar_tui.core.predictions import AUGMENTATION_PREVIEW_FILE
-from cifar_tui.core.runs import EventWriter, RunFolder
-from cifar_tui.ui.widgets.augmentation_preview import AugmentationPreview
-from cifar_tui.ui.widgets.confusion_view import ConfusionView
-from cifar_tui.ui.widgets.pixel_image import PixelImage
-from cifar_tui.ui.widgets.prediction_browser import ImageLoader, PageGrid, PredictionBrowser
+from cifar_tui.core.analysis.predictions import AUGMENTATION_PREVIEW_FILE
+from cifar_tui.core.data.cifar10 import CLASS_NAMES, DataError
+from cifar_tui.core.rundir.runs import EventWriter, RunFolder
+from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
+from cifar_tui.ui.browser.confusion_view import ConfusionView
+from cifar_tui.ui.browser.prediction_browser import ImageLoader, PageGrid, PredictionBrowser
+from cifar_tui.ui.common.pixel_image import PixelImage
 
 RUN_NAME = "2026-11-25_1915_recipe-2018"
 CLASS_COLOURS = np.array(
@@ -387,7 +387,7 @@ async def test_images_come_from_the_runs_recorded_data_source(
     sources: list[Path] = []
 
     def recording_loader(source: Path) -> tuple[np.ndarray, np.ndarray]:
-        from cifar_tui.core.data import load_test_set
+        from cifar_tui.core.data.cifar10 import load_test_set
 
         sources.append(source)
         return load_test_set(source)

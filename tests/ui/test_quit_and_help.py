@@ -13,14 +13,14 @@ from textual.widgets._footer import FooterKey
 from ui_support import FINISHED, RUNNING, settle, wait_for
 
 from cifar_tui.app import SCREENS, CifarApp
-from cifar_tui.core import launcher
-from cifar_tui.core.runs import RunFolder
-from cifar_tui.ui.screens.help_screen import HelpScreen
-from cifar_tui.ui.screens.quit_screen import QuitScreen
-from cifar_tui.ui.screens.runs_screen import RunsScreen
-from cifar_tui.ui.widgets.key_footer import KeyFooter
-from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
-from cifar_tui.ui.widgets.runs_list import RunsList
+from cifar_tui.core.host import launcher
+from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
+from cifar_tui.ui.common.key_footer import KeyFooter
+from cifar_tui.ui.dialogs.help_screen import HelpScreen
+from cifar_tui.ui.dialogs.quit_screen import QuitScreen
+from cifar_tui.ui.runs.runs_list import RunsList
+from cifar_tui.ui.runs.runs_screen import RunsScreen
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ async def test_the_app_yields_the_cpu_after_its_first_frame_only_when_asked(
 ) -> None:
     """The CLI's app gives the CPU to training once its first view is up (starting fast, then
     taking only what training leaves); the real call is for good, so it is faked here."""
-    from cifar_tui.core import priority
+    from cifar_tui.core.host import priority
 
     painted_when_yielding: list[bool] = []
     app = app_factory(start_screen="runs", yield_cpu=yield_cpu)

@@ -11,10 +11,10 @@ from textual.widgets._footer import FooterKey
 from ui_support import FINISHED, settle, wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.ui.widgets.curves_pane import CurvePlot, CurvesPane
-from cifar_tui.ui.widgets.epoch_table import EpochTable
-from cifar_tui.ui.widgets.key_footer import KeyFooter
-from cifar_tui.ui.widgets.run_monitor import RunMonitor
+from cifar_tui.ui.common.key_footer import KeyFooter
+from cifar_tui.ui.monitor.curves_pane import CurvePlot, CurvesPane
+from cifar_tui.ui.monitor.epoch_table import EpochTable
+from cifar_tui.ui.monitor.run_monitor import RunMonitor
 
 
 def footer_keys(app: CifarApp) -> list[FooterKey]:

@@ -11,14 +11,14 @@ from run_fixtures import write_run
 from ui_support import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core import launcher
-from cifar_tui.core.events import EventTail
-from cifar_tui.core.runs import RunFolder
-from cifar_tui.ui.screens.browse_screen import BrowseScreen
-from cifar_tui.ui.screens.monitor_screen import MonitorScreen
-from cifar_tui.ui.widgets.prediction_browser import PredictionBrowser
-from cifar_tui.ui.widgets.run_monitor import RunMonitor
-from cifar_tui.ui.widgets.runs_list import RunScanner, RunsList
+from cifar_tui.core.host import launcher
+from cifar_tui.core.rundir.events import EventTail
+from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.ui.browser.browse_screen import BrowseScreen
+from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
+from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
+from cifar_tui.ui.monitor.run_monitor import RunMonitor
+from cifar_tui.ui.runs.runs_list import RunScanner, RunsList
 
 
 @pytest.fixture
@@ -178,8 +178,8 @@ def test_scanner_forgets_a_deleted_runs_reader(models_dir: Path) -> None:
 
 
 async def test_the_mode_bar_is_clickable(app_factory: Callable[..., CifarApp]) -> None:
-    from cifar_tui.ui.screens.config_screen import ConfigScreen
-    from cifar_tui.ui.widgets.mode_bar import ModeBar
+    from cifar_tui.ui.common.mode_bar import ModeBar
+    from cifar_tui.ui.config.config_screen import ConfigScreen
 
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -192,7 +192,7 @@ async def test_the_mode_bar_is_clickable(app_factory: Callable[..., CifarApp]) -
 async def test_a_long_run_name_gives_way_to_the_keys(
     app_factory: Callable[..., CifarApp], models_dir: Path
 ) -> None:
-    from cifar_tui.ui.widgets.mode_bar import ModeBar
+    from cifar_tui.ui.common.mode_bar import ModeBar
 
     name = "2026-11-25_2345_a-rather-long-run-name-x"
     assert len(name) == 40  # the audit's length
@@ -208,7 +208,7 @@ async def test_a_long_run_name_gives_way_to_the_keys(
 async def test_the_runs_list_scans_only_while_shown(
     app_factory: Callable[..., CifarApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cifar_tui.ui.widgets.runs_list as runs_list_module
+    import cifar_tui.ui.runs.runs_list as runs_list_module
 
     monkeypatch.setattr(runs_list_module, "REFRESH_SECONDS", 0.05)
     scans: list[float] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.geometry import Size
 
-from cifar_tui.ui.widgets.epoch_table import EpochTable
+from cifar_tui.ui.monitor.epoch_table import EpochTable
 
 
 class OneTable(App[None]):

@@ -10,7 +10,7 @@ from fake_nvml import FakeNvml, NVMLError_LibraryNotFound
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from cifar_tui.core.gpu import GpuMonitor, SystemReading
+from cifar_tui.core.host.gpu import GpuMonitor, SystemReading
 
 FINISHED = "2026-11-25_1915_recipe-2018"
 STOPPED = "2026-11-25_2015_fast"
@@ -44,10 +44,10 @@ async def wait_for(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float 
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for what the current screen loads in workers, so a screenshot is deterministic."""
-    from cifar_tui.ui.widgets.curves_pane import CurvesPane
-    from cifar_tui.ui.widgets.gpu_pane import GpuPane
-    from cifar_tui.ui.widgets.run_monitor import RunMonitor
-    from cifar_tui.ui.widgets.runs_list import RunsList
+    from cifar_tui.ui.common.gpu_pane import GpuPane
+    from cifar_tui.ui.monitor.curves_pane import CurvesPane
+    from cifar_tui.ui.monitor.run_monitor import RunMonitor
+    from cifar_tui.ui.runs.runs_list import RunsList
 
     screen = pilot.app.screen
     await wait_for(pilot, lambda: all(pane.status is not None for pane in screen.query(GpuPane)))

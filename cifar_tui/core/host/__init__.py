@@ -1,0 +1,5 @@
+"""The machine the app runs on: trainer processes, CPU priority, GPU (NVML) and CPU/RAM readings.
+
+Imports the standard library, psutil, nvidia-ml-py (lazily) and `cifar_tui.core` only: never
+TensorFlow, Textual or Rich.
+"""

@@ -1,0 +1,170 @@
+"""tf.data pipelines: uint8 images in, augmentation on the fly, one iterator for the whole fit.
+
+Every random choice (the shuffle of an epoch, each batch's augmentation) is a stateless function of
+(seed, epoch, step). That makes a resumed run see exactly the batches an uninterrupted one would,
+and lets one dataset span all remaining epochs, which avoids the 5-10 s stall that a fresh
+autotuned iterator per epoch costs on this CPU (../shared/PERF-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from cifar_tui.core.data import host_memory
+
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """What to do to each training batch; all zero/False means no augmentation at all."""
+
+    rotation_degrees: float = 0.0
+    shift_fraction: float = 0.0
+    horizontal_flip: bool = False
+    crop_padding: int = 0
+    cutout: int = 0
+
+    @property
+    def needs_transform(self) -> bool:
+        return bool(self.rotation_degrees or self.shift_fraction or self.crop_padding)
+
+
+def augment_batch(images: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation) -> tf.Tensor:
+    """Augment a uint8 batch (B, H, W, 3) with stateless randomness from `seed` (2 int64s).
+
+    Rotation, shift and pad-crop are one projective transform, so each image is resampled once.
+    The recipe's ImageDataGenerator filled with the nearest edge pixel; pad-and-crop reflects.
+    """
+    batch = tf.shape(images)[0]
+    height = tf.cast(tf.shape(images)[1], tf.float32)
+    width = tf.cast(tf.shape(images)[2], tf.float32)
+    seeds = tf.random.experimental.stateless_split(seed, num=5)
+    if augmentation.needs_transform:
+        angle = tf.random.stateless_uniform([batch], seeds[0], -1.0, 1.0) * (
+            augmentation.rotation_degrees * math.pi / 180.0
+        )
+        shift = tf.random.stateless_uniform([batch, 2], seeds[1], -1.0, 1.0)
+        shift = shift * tf.stack([width, height]) * augmentation.shift_fraction
+        if augmentation.crop_padding:
+            pad = augmentation.crop_padding
+            crop = tf.random.stateless_uniform([batch, 2], seeds[2], -pad, pad + 1, dtype=tf.int32)
+            shift += tf.cast(crop, tf.float32)
+        images = _rotate_and_shift(images, angle, shift, augmentation)
+    if augmentation.horizontal_flip:
+        flip = tf.random.stateless_uniform([batch], seeds[3]) < 0.5
+        images = tf.where(flip[:, None, None, None], tf.reverse(images, axis=[2]), images)
+    if augmentation.cutout:
+        images = _cutout(images, augmentation.cutout, seeds[4])
+    return images
+
+
+def _rotate_and_shift(
+    images: tf.Tensor, angle: tf.Tensor, shift: tf.Tensor, augmentation: Augmentation
+) -> tf.Tensor:
+    """Resample each image rotated by `angle` (radians) about its centre and moved by `shift`."""
+    height = tf.cast(tf.shape(images)[1], tf.float32)
+    width = tf.cast(tf.shape(images)[2], tf.float32)
+    center_x, center_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    move_x, move_y = center_x + shift[:, 0], center_y + shift[:, 1]
+    # The op maps each output pixel back to the input pixel it samples: the inverse transform.
+    zeros = tf.zeros_like(angle)
+    transforms = tf.stack(
+        [
+            cos, sin, center_x - cos * move_x - sin * move_y,
+            -sin, cos, center_y + sin * move_x - cos * move_y,
+            zeros, zeros,
+        ],
+        axis=1,
+    )  # fmt: skip
+    only_integer_moves = not (augmentation.rotation_degrees or augmentation.shift_fraction)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="NEAREST" if only_integer_moves else "BILINEAR",
+        fill_mode="REFLECT" if only_integer_moves else "NEAREST",
+    )
+
+
+def _cutout(images: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
+    """Zero one size x size square per image at a random centre (it may hang over the edge)."""
+    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
+    centers = tf.random.stateless_uniform([batch, 2], seed, 0, 1 << 30, dtype=tf.int32)
+    center_y = centers[:, 0] % height
+    center_x = centers[:, 1] % width
+    rows = tf.range(height)[None, :]
+    cols = tf.range(width)[None, :]
+    half = size // 2
+    in_rows = tf.abs(rows - center_y[:, None]) <= half - (1 - size % 2)
+    in_cols = tf.abs(cols - center_x[:, None]) <= half - (1 - size % 2)
+    hole = tf.logical_and(in_rows[:, :, None], in_cols[:, None, :])
+    return tf.where(hole[..., None], tf.zeros_like(images), images)
+
+
+def training_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    seed: int,
+    augmentation: Augmentation,
+    start_epoch: int,
+    end_epoch: int,
+    start_step: int = 0,
+) -> tf.data.Dataset:
+    """Batches (uint8 images, one-hot float32 labels) for 0-based epochs [start_epoch, end_epoch).
+
+    Each epoch is a seeded permutation cut to `len(images) // batch_size` full batches, as the
+    recipe does; `start_step` skips the batches of the first epoch that a stopped run already
+    trained on.
+    """
+    steps = len(images) // batch_size
+    all_images = shared_tensor(images)
+    all_labels = tf.constant(labels.astype(np.int32))
+    count = len(images)
+
+    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
+        order = tf.argsort(tf.random.stateless_uniform([count], tf.stack([seed, epoch])))
+        order = tf.reshape(order[: steps * batch_size], [steps, batch_size])
+        return tf.data.Dataset.from_tensor_slices(
+            (tf.fill([steps], epoch), tf.range(steps, dtype=tf.int64), order)
+        )
+
+    def make_batch(epoch: tf.Tensor, step: tf.Tensor, index: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        batch_images = tf.gather(all_images, index)
+        batch_labels = tf.one_hot(tf.gather(all_labels, index), NUM_CLASSES)
+        batch_seed = tf.stack([tf.cast(seed, tf.int64) + 1, epoch * 1_000_003 + step])
+        return augment_batch(batch_images, batch_seed, augmentation), batch_labels
+
+    dataset = tf.data.Dataset.range(start_epoch, end_epoch).flat_map(epoch_batches)
+    if start_step:
+        dataset = dataset.skip(start_step)
+    dataset = dataset.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    # tf.data's default graph rewrites serialise the pipeline when its iterator is made, which
+    # copies every captured tensor: 150 MB more for CIFAR-10's training set. They have nothing
+    # to add here (the map is already parallel and prefetched); autotuning stays on.
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return dataset.with_options(options)
+
+
+def shared_tensor(array: np.ndarray) -> tf.Tensor:
+    """A tf.Tensor that reads `array`'s buffer in place (DLPack), copying only if unaligned.
+
+    `tf.constant` would hold two more copies of a 150 MB training set. The array must not be
+    written to while the tensor lives.
+    """
+    return tf.experimental.dlpack.from_dlpack(host_memory.aligned(array).__dlpack__())
+
+
+def steps_per_epoch(train_count: int, batch_size: int) -> int:
+    """Full batches per epoch (the recipe's `x_train.shape[0] // batch_size`)."""
+    return train_count // batch_size

@@ -1,0 +1,1 @@
+"""The prediction browser: test images as pixel art, filtered and sorted; the confusion matrix."""

@@ -1,0 +1,1 @@
+"""Widgets and rendering helpers that more than one view uses."""

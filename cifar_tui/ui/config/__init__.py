@@ -1,0 +1,1 @@
+"""The config form that starts a training run."""

@@ -1,0 +1,152 @@
+"""Configure a run: the config form, a config file to save or load, and the Start key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, Label, Static
+
+from cifar_tui.core.config import ConfigError, load_config, save_config
+from cifar_tui.ui.common.key_footer import KeyFooter
+from cifar_tui.ui.common.mode_bar import ModeBar
+from cifar_tui.ui.config.config_form import ConfigForm
+
+if TYPE_CHECKING:
+    from cifar_tui.app import CifarApp
+
+
+class ConfigScreen(Screen[None]):
+    """Every field of a training config; ctrl+t starts a trainer with it."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "start", "Start", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+o", "load", "Load", priority=True),
+        Binding("escape", "unfocus", "Unfocus", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    #config-message { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+    """The message line shows one line whatever its length (the notification holds it all)."""
+
+    app: CifarApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield ModeBar("config")
+        yield ConfigForm(id="config-form")
+        with Horizontal(classes="config-row"):
+            yield Label("config file", classes="field-label")
+            yield Input(
+                placeholder="path/to/config.toml (ctrl+s save, ctrl+o load)",
+                compact=True,
+                id="config-path",
+            )
+        with Horizontal(classes="config-row"):
+            yield Label("run name", classes="field-label")
+            yield Input(placeholder="blank: date_time_preset", compact=True, id="run-name")
+        with Horizontal(classes="config-row"):
+            yield Label("data folder", classes="field-label")
+            yield Input(
+                self.app.data_dir or "",
+                compact=True,
+                id="data-dir",
+                placeholder="blank: $CIFAR10_DIR, then ~/.keras/datasets",
+            )
+        yield Static(id="config-message")
+        yield KeyFooter()
+
+    @property
+    def form(self) -> ConfigForm:
+        return self.query_one(ConfigForm)
+
+    def say(self, message: str, error: bool = False, full: str | None = None) -> None:
+        """Show one line under the form, cut with an ellipsis if it is too long; an error also
+        shows as a notification, in `full` if given (say, with the whole path)."""
+        line = self.query_one("#config-message", Static)
+        line.update(Text(message))
+        line.set_class(error, "-error")
+        if error:
+            self.notify(full or message, severity="error")
+
+    def _config_file(self) -> Path | None:
+        """The path typed into 'config file', or None (and why) if there is none."""
+        typed = self._value("#config-path")
+        if not typed:
+            self.say("Type a file path into 'config file' first.", error=True)
+            self.query_one("#config-path").focus()
+            return None
+        try:
+            return Path(typed).expanduser()
+        except RuntimeError:  # "~nosuchuser/..." names a home folder that does not exist
+            self.say(f"config file {typed}: no such user's home folder", error=True)
+            return None
+
+    def _file_error(self, doing: str, error: ConfigError, path: Path) -> None:
+        # The line names the file and the field; its whole path is in the box above (and in
+        # the notification), and would push the field out of a narrow line.
+        short = str(error).replace(f"config file {path}", path.name).replace(str(path), path.name)
+        self.say(f"{doing}: {short}", error=True, full=f"{doing}: {error}")
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def action_start(self) -> None:
+        problems = self.form.validate_form()
+        if problems:
+            count = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.say(f"Cannot start: {problems[0].message}{count}", error=True)
+            self.form.focus_field(problems[0].field)
+            return
+        name = self._value("#run-name") or None
+        if name is not None and (name.startswith(".") or "/" in name):
+            self.say(f"Cannot start: run name {name!r} is not a plain folder name", error=True)
+            return
+        if name is not None and (self.app.models_dir / name).exists():
+            self.say(f"Cannot start: run {name} already exists; pick another name", error=True)
+            return
+        data_dir = self._value("#data-dir") or None
+        launched = self.app.start_training(self.form.config, name, data_dir)
+        if launched is not None:
+            self.say(f"Started {launched.name} (pid {launched.pid}).")
+            self.query_one("#run-name", Input).value = ""
+
+    def action_save(self) -> None:
+        path = self._config_file()
+        if path is None:
+            return
+        problems = self.form.validate_form()
+        if problems:
+            self.say(f"Cannot save: {problems[0].message}", error=True)
+            return
+        try:
+            save_config(self.form.config, path)
+        except ConfigError as error:
+            self._file_error("Not saved", error, path)
+            return
+        self.say(f"Saved {path}.")
+
+    def action_load(self) -> None:
+        path = self._config_file()
+        if path is None:
+            return
+        if path.exists() and not (path.is_file() or path.is_dir()):
+            # /dev/zero never ends and a FIFO may never answer: reading would hang the app.
+            self.say(f"Not loaded: {path.name} is not a regular file", error=True)
+            return
+        try:
+            config = load_config(path)
+        except ConfigError as error:  # the form keeps what it holds
+            self._file_error("Not loaded", error, path)
+            return
+        self.form.fill(config)
+        self.say(f"Loaded {path} (preset {config.preset}).")
+
+    def action_unfocus(self) -> None:
+        self.set_focus(None)

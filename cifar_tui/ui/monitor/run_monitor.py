@@ -1,0 +1,325 @@
+"""The training monitor: status, progress, curves and epoch table, following events.jsonl live."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cifar_tui.core.rundir.runs import TERMINAL_EVENTS, RunFolder
+from cifar_tui.messages import (
+    BatchProgress,
+    EpochEnded,
+    EventArrived,
+    RunFailed,
+    RunFinished,
+    TrainerAlive,
+)
+from cifar_tui.ui.monitor.curves_pane import CurvesPane
+from cifar_tui.ui.monitor.epoch_table import EpochTable
+from cifar_tui.ui.monitor.progress_panel import ProgressPanel
+from cifar_tui.ui.monitor.run_status import Fact, RunStatus
+from cifar_tui.ui.monitor.run_tail import (
+    LOCK_CHECK_SECONDS,
+    POLL_SECONDS,
+    messages_for_events,
+    read_log_tail,
+    trainer_running,
+)
+from cifar_tui.ui.runs.runs_list import STATUS_MARKS, run_notes
+
+
+class RunMonitor(Widget):
+    """Everything about one run as it trains; `show_run` switches runs."""
+
+    @dataclass
+    class NotesRead(Message):
+        """What `run_notes` found wrong with the files of the run followed."""
+
+        notes: list[str]
+        follow: int
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.run: RunFolder | None = None
+        self._follow = 0
+        self._started: dict[str, Any] = {}
+        self._last_type: str | None = None
+        self._test_accuracy: float | None = None
+        self._notes: list[str] = []
+        self._tail_worker: Worker[None] | None = None
+        self._alive = False
+        self.launching = False
+        """The app just spawned this run's trainer and it has not written an event yet."""
+        self.launch_error: str | None = None
+        self.loaded = False
+        """Whether the events already in the file when the run was opened are all shown."""
+
+    def compose(self) -> ComposeResult:
+        yield RunStatus(id="run-status")
+        yield Static(id="run-failure")
+        yield ProgressPanel(id="progress")
+        yield CurvesPane(id="curves")
+        yield EpochTable(id="epochs")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Under SHORT_SCREEN_ROWS a failed run's box and its epoch table need the curves' room
+        # (cifar.tcss). Set here, on resize only: as an app VERTICAL_BREAKPOINTS class it cost
+        # every `v` press a second repaint of the screen (38 ms instead of 20 to repaint done).
+        self.set_class(self.screen.size.height < SHORT_SCREEN_ROWS, "-short")
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    @property
+    def status(self) -> str:
+        """created, starting, running, finished, stopped, failed or interrupted."""
+        if self.launch_error:
+            return "failed"
+        if self._alive:
+            return "running"
+        if self._last_type in TERMINAL_EVENTS:
+            return str(self._last_type)
+        if self._last_type is None:
+            return "starting" if self.launching else "created"
+        return "interrupted"
+
+    def show_run(self, run: RunFolder | None, launching: bool = False) -> None:
+        """Follow `run` from the start of its events (None: show nothing)."""
+        self.run = run
+        self._follow += 1
+        self._started, self._last_type, self._test_accuracy = {}, None, None
+        self._notes = []
+        self._alive, self.launching, self.launch_error = False, launching, None
+        self.loaded = False
+        self.query_one(ProgressPanel).reset()
+        self.query_one(CurvesPane).reset()
+        self.query_one(EpochTable).reset()
+        self._show_failure(None)
+        self._show_status()
+        if run is not None:
+            self._tail_worker = self.follow(run, self._follow)
+        else:
+            self.workers.cancel_group(self, "tail")
+
+    def show_launch_error(self, message: str) -> None:
+        """The trainer died before writing an event; say why."""
+        self.launch_error = message
+        self._show_failure(Text(f"Launch failed: {message}", style="bold"))
+        self._show_status()
+
+    @work(
+        thread=True, exclusive=True, group="tail", exit_on_error=False, description="Following run"
+    )
+    def follow(self, run: RunFolder, follow: int) -> None:
+        """Post a message per event of `run` (those so far, then new ones) until cancelled."""
+        worker = get_current_worker()
+        tail, live, alive, last = run.tail(), False, None, None
+        next_check = 0.0
+        while not worker.cancelled_event.is_set():
+            try:
+                # Only the latest batch event of a poll is shown (messages_for_events): the others
+                # are not even parsed, which matters when a 125-epoch run is opened.
+                events = tail.poll(latest_batch_only=True)
+            except OSError:  # e.g. events.jsonl is a folder: the notes say so; keep checking
+                events = []
+            if events:
+                last = events[-1]
+                failed = any(event["type"] == "failed" for event in events)
+                log_tail = read_log_tail(run) if failed else []
+                for message in messages_for_events(run.name, events, follow, live, log_tail):
+                    self.post_message(message)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + LOCK_CHECK_SECONDS
+                running = trainer_running(run, last)
+                if running != alive:
+                    alive = running
+                    # Before TrainerAlive, which marks the run loaded: the notes are part of it.
+                    # Checked again when the trainer stops: a killed one may leave a torn line.
+                    self.post_message(self.NotesRead(run_notes(run, running), follow))
+                    self.post_message(TrainerAlive(run.name, running, follow))
+            live = True
+            worker.cancelled_event.wait(POLL_SECONDS)
+
+    def _mine(self, message: Any) -> bool:
+        return message.follow == self._follow
+
+    def on_event_arrived(self, message: EventArrived) -> None:
+        message.stop()  # only this widget needs the per-event messages (finished/failed bubble)
+        if not self._mine(message):
+            return
+        event = message.event
+        self._last_type = event["type"]
+        self.launching = False
+        if event["type"] == "run_started":
+            self._started = event
+            self.launch_error = None
+            self._show_failure(None)
+            initial = event.get("initial_epoch")
+            if isinstance(initial, int) and not isinstance(initial, bool):
+                self.query_one(CurvesPane).truncate(initial)
+                self.query_one(EpochTable).truncate(initial)
+            self.query_one(ProgressPanel).started(event)
+        elif event["type"] == "predictions_saved":
+            self._note_test_accuracy(event)
+        self._show_status()
+
+    def on_epoch_ended(self, message: EpochEnded) -> None:
+        message.stop()
+        if not self._mine(message):
+            return
+        self._last_type = "epoch_ended"
+        event = _finite(message.event)
+        self.query_one(ProgressPanel).epoch_ended(event)
+        self.query_one(CurvesPane).add_epoch(event)
+        self.query_one(EpochTable).add_epoch(event)
+        self._note_test_accuracy(event)
+        self._show_status()
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        message.stop()
+        if self._mine(message):
+            self._last_type = "batch"
+            self.query_one(ProgressPanel).batch(message.event)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if self._mine(message):
+            self._last_type = "finished"
+            self._note_test_accuracy(message.event)
+            self._show_status()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if not self._mine(message):
+            return
+        self._last_type = "failed"
+        event = message.event
+        text = Text(f"Failed: {event.get('message') or event.get('error') or 'unknown error'}")
+        text.stylize("bold")
+        written = event.get("log_tail")
+        lines = message.log_tail or (
+            [str(line) for line in written] if isinstance(written, list) else []
+        )
+        if lines:
+            name = self.run.log_path.name if self.run else "trainer.log"
+            text.append(f"\nlast lines of {name}:\n", style="dim")
+            text.append("\n".join(lines))
+        self._show_failure(text)
+        self._show_status()
+
+    def on_trainer_alive(self, message: TrainerAlive) -> None:
+        message.stop()
+        if self._mine(message):
+            self.loaded = True  # the worker checks the lock first right after its first poll
+            self._alive = message.alive
+            self.query_one(ProgressPanel).set_active(message.alive)
+            self._show_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in following the run (bad files come back as notes): say so in one line."""
+        if event.state == WorkerState.ERROR and event.worker is self._tail_worker:
+            self._notes = [*self._notes, f"stopped following the run: {event.worker.error!r}"]
+            self.loaded = True
+            self._show_status()
+
+    def on_run_monitor_notes_read(self, message: NotesRead) -> None:
+        message.stop()
+        if self._mine(message):
+            self._notes = message.notes
+            self._show_status()
+
+    def _note_test_accuracy(self, event: dict[str, Any]) -> None:
+        value = _fraction(event.get("test_accuracy"))
+        if value is not None:
+            self._test_accuracy = value
+
+    def _show_failure(self, text: Text | None) -> None:
+        failure = self.query_one("#run-failure", Static)
+        failure.update(text or "")
+        failure.display = text is not None
+        self.set_class(text is not None, "-failure-shown")  # short screens hide the curves
+        # A log that overflows the box shows its end: a traceback's last line names the error.
+        self.call_after_refresh(failure.scroll_end, animate=False)
+
+    def _show_status(self) -> None:
+        status = self.query_one(RunStatus)
+        if self.run is None:
+            status.show_message(
+                "No run selected: press 1 for the runs list, 4 to configure a new run."
+            )
+            return
+        title = Text()
+        title.append(self.run.name, style="bold")
+        mark = STATUS_MARKS.get(self.status, "")
+        title.append(f"  {mark} {self.status}", style=f"bold {_STATUS_STYLES.get(self.status, '')}")
+        status.show(title, self._results(), self._setup(), self._notes)
+        self.set_class(self.status == "running", "-running")
+        self.screen.refresh_bindings()  # stop/resume apply to some statuses only
+
+    def _results(self) -> list[Fact]:
+        """How the run is doing: its best epoch (the table's star) and the latest test accuracy."""
+        table = self.query_one(EpochTable)
+        best = ""
+        if table.best_epoch is not None and table.best_value is not None:
+            best = f"best {100 * table.best_value:.2f}% @{table.best_epoch}"
+        test = "" if self._test_accuracy is None else f"test acc {100 * self._test_accuracy:.2f}%"
+        # Room for "best 100.00% @125" and "test acc 100.00%" before the first epoch ends.
+        return [Fact(best, "bold", room=17), Fact(test, room=16)]
+
+    def _setup(self) -> list[Fact]:
+        """What the run trains with, from its run_started event (a hand-edited one may hold
+        anything), in the order facts are dropped when narrow: the last first."""
+        started = self._started
+        config = started.get("config")
+        preset = config.get("preset") if isinstance(config, dict) else None
+        strategy = started.get("strategy")
+        replicas = started.get("replicas")
+        return [
+            Fact(_text(preset)),
+            Fact(_text(started.get("device"))),
+            Fact(_text(started.get("mixed_precision"))),
+            Fact(f"{_text(strategy)} x{_text(replicas) or '?'}" if _text(strategy) else ""),
+        ]
+
+
+def _text(value: Any) -> str:
+    """A scalar event field as one line of text ("" for none, a list or a table)."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return " ".join(str(value).split())
+
+
+def _finite(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` with NaN and infinite numbers as None: the trainer writes them so (json_safe),
+    but json.loads reads NaN and Infinity from a hand-edited file, and plotext cannot draw them."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in event.items()
+    }
+
+
+def _fraction(value: Any) -> float | None:
+    """An accuracy from an event: a finite number, else None (JSON may spell NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+SHORT_SCREEN_ROWS = 30
+
+_STATUS_STYLES = {
+    "running": "green",
+    "starting": "green",
+    "finished": "cyan",
+    "failed": "red",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+}
