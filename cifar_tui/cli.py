@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cifar_tui import __version__
-from cifar_tui.commands import inspect
+from cifar_tui.commands import models as model_verbs
+from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
 from cifar_tui.core.config import (
     PRESETS,
@@ -136,11 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: _open_app,
         "train": commands_train.train,
-        "evaluate": inspect.evaluate,
-        "predict": inspect.predict,
-        "runs": inspect.runs,
-        "export": inspect.export,
-        "stop": inspect.stop,
+        "evaluate": model_verbs.evaluate,
+        "predict": model_verbs.predict,
+        "runs": run_verbs.runs,
+        "export": model_verbs.export,
+        "stop": run_verbs.stop,
         "watch": _open_app,
         "browse": _open_app,
     }

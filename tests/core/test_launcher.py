@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 from run_fixtures import write_run
 
 from cifar_tui.core.config import load_config, preset
+from cifar_tui.core.errors import UserError
 from cifar_tui.core.host import launcher
 from cifar_tui.core.rundir.runs import RunFolder
 
@@ -168,3 +170,66 @@ def test_running_here_lists_local_trainers_and_starting_launches(
     launcher.stop_runs(["starting"], tmp_path, {"starting": starting})  # no lock: its process
     assert _wait_exit(starting) == -signal.SIGINT
     assert launcher.running_here(tmp_path, {"starting": starting}) == ["local"]
+
+
+# --- `cifar-tui stop`: the CLI's stop is launcher.request_stop -----------------------------
+
+
+def _stop_cli(models: Path, name: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from cifar_tui.cli import main
+
+    code = main(["--models-dir", str(models), "stop", name])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_stop_refuses_a_lock_of_another_host_and_leaves_our_same_pid_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shared models folder: the remote trainer's pid is an unrelated process here."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        run = write_run(tmp_path, "remote", "running", 1)
+        lock = {"pid": bystander.pid, "host": "gpu-box.example", "started": time.time()}
+        run.lock_path.write_text(json.dumps(lock))
+        code, out, err = _stop_cli(tmp_path, "remote", capsys)
+        assert (code, out) == (2, "")
+        assert err.splitlines() == [
+            f"cifar-tui: error: run remote trains on host gpu-box.example (pid {bystander.pid}), "
+            f"not on {socket.gethostname()}; stop it there: ssh gpu-box.example cifar-tui stop "
+            "remote"
+        ]
+        with pytest.raises(subprocess.TimeoutExpired):  # no signal: it sleeps on
+            bystander.wait(timeout=1.0)
+        with pytest.raises(UserError, match="trains on host gpu-box.example"):
+            launcher.request_stop(run)  # the app's stop is the same function
+        assert launcher.stop_run(run) is False
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait(5)
+
+
+def test_stop_signals_a_local_trainer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trainer = subprocess.Popen(SLEEPER, stdout=subprocess.PIPE, text=True)
+    try:
+        assert trainer.stdout is not None and trainer.stdout.readline() == "ready\n"
+        run = write_run(tmp_path, "local", "running", 1)
+        lock = {"pid": trainer.pid, "host": socket.gethostname(), "started": time.time()}
+        run.lock_path.write_text(json.dumps(lock))
+        code, out, err = _stop_cli(tmp_path, "local", capsys)
+        assert (code, err) == (0, "")
+        assert out.startswith(f"asked pid {trainer.pid} to stop local;")
+        assert trainer.wait(timeout=60) != 0  # KeyboardInterrupt ends it
+    finally:
+        trainer.kill()
+        trainer.wait(5)
+
+
+def test_stop_of_a_run_without_a_live_trainer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_run(tmp_path, "done", "finished", 3)
+    code, out, err = _stop_cli(tmp_path, "done", capsys)
+    assert (code, out) == (2, "")
+    assert err == "cifar-tui: error: run done is not training (no live trainer holds its lock)\n"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_tui.core.config import TrainConfig, save_config
+from cifar_tui.core.errors import UserError
 from cifar_tui.core.host.priority import at_normal_priority
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
 from cifar_tui.core.rundir.runs import RunFolder, list_runs, new_run_name
@@ -22,6 +23,7 @@ __all__ = [
     "LaunchedRun",
     "check_launch",
     "launch_log_path",
+    "request_stop",
     "running_here",
     "spawn_resume",
     "spawn_training",
@@ -168,22 +170,51 @@ def _failure_line(log_path: Path, code: int) -> str:
     return f"trainer exited with code {code}: {last}"
 
 
-def stop_run(run: RunFolder) -> bool:
-    """Ask the run's trainer to checkpoint and stop (SIGINT), if it runs on this host.
+def request_stop(run: RunFolder) -> int:
+    """Ask the run's trainer to checkpoint and stop (SIGINT); the one stop of the CLI and the app.
+
+    A signal reaches only this machine's processes, so a lock that names another host is
+    refused rather than sending SIGINT to whatever local process has the same pid.
 
     Args:
         run: the run folder.
 
     Returns:
+        The pid that was signalled.
+
+    Raises:
+        UserError: no live trainer holds the lock (none, or a dead one), or it trains on
+            another host (the message says how to stop it there).
+    """
+    holder = read_lock(run.lock_path)
+    here = socket.gethostname()
+    if holder is not None and holder["host"] != here:
+        host, pid = holder["host"], holder["pid"]
+        raise UserError(
+            f"run {run.name} trains on host {host} (pid {pid}), not on {here}; "
+            f"stop it there: ssh {host} cifar-tui stop {run.name}"
+        )
+    if holder is None or not holder_alive(holder):
+        raise UserError(f"run {run.name} is not training (no live trainer holds its lock)")
+    try:
+        os.kill(int(holder["pid"]), signal.SIGINT)
+    except (ProcessLookupError, PermissionError) as error:  # exited meanwhile; another user's
+        raise UserError(
+            f"run {run.name}: cannot signal its trainer (pid {holder['pid']}): {error.strerror}"
+        ) from None
+    return int(holder["pid"])
+
+
+def stop_run(run: RunFolder) -> bool:
+    """`request_stop` for callers that only need to know whether the signal went out.
+
+    Returns:
         True if the signal was sent; False when no live trainer holds the lock here (none, a
         dead one, or one on another host that a signal cannot reach).
     """
-    holder = read_lock(run.lock_path)
-    if holder is None or holder["host"] != socket.gethostname() or not holder_alive(holder):
-        return False
     try:
-        os.kill(int(holder["pid"]), signal.SIGINT)
-    except (ProcessLookupError, PermissionError):  # exited meanwhile, or another user's pid
+        request_stop(run)
+    except UserError:
         return False
     return True
 

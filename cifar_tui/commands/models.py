@@ -1,11 +1,9 @@
-"""The verbs that read runs: evaluate, predict, runs, export, stop."""
+"""The verbs that use a trained model: evaluate, predict, export (TensorFlow loads lazily)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -98,20 +96,6 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def runs(args: argparse.Namespace) -> int:
-    """`cifar-tui runs`: the runs of the models folder, as a table or JSON."""
-    from cifar_tui.core.rundir.runs import format_runs_table, list_runs, runs_as_json
-
-    runs = list_runs(args.models_dir)
-    if args.json:
-        print(json.dumps(runs_as_json(runs), indent=2))
-    elif not runs:
-        print(f"no runs in {args.models_dir} yet; start one with `cifar-tui train`")
-    else:
-        print(format_runs_table(runs))
-    return 0
-
-
 def export(args: argparse.Namespace) -> int:
     """`cifar-tui export`: the recipe's model.json + weights beside the run."""
     from cifar_tui.core.rundir.runs import resolve_run
@@ -122,17 +106,4 @@ def export(args: argparse.Namespace) -> int:
         _model_path(str(run.path), args.models_dir), run.path
     )
     print(f"wrote {architecture} and {weights}")
-    return 0
-
-
-def stop(args: argparse.Namespace) -> int:
-    """`cifar-tui stop`: SIGINT to the run's live trainer."""
-    from cifar_tui.core.rundir.runs import lock_holder_alive, read_lock, resolve_run
-
-    run = resolve_run(args.run, args.models_dir)
-    holder = read_lock(run.lock_path)
-    if not holder or not lock_holder_alive(run.lock_path):
-        raise UserError(f"run {run.name} is not training (no live trainer holds its lock)")
-    os.kill(int(holder["pid"]), signal.SIGINT)
-    print(f"asked pid {holder['pid']} to stop {run.name}; it checkpoints after the current batch")
     return 0
