@@ -196,8 +196,10 @@ def _saved_epochs(config_path: Path) -> int:
 
 
 def load_data(data_dir: str | None, train_size: int = 0):  # noqa: ANN202 - Cifar10
-    """Find CIFAR-10 offline (see data.find_cifar10); only then try Keras's downloader."""
-    from cifar_tui.core.data.cifar10 import DataError, find_cifar10, load_cifar10
+    """Find CIFAR-10 offline (see locate.find_cifar10); only then try Keras's downloader."""
+    from cifar_tui.core.data.cifar10 import load_cifar10
+    from cifar_tui.core.data.errors import DataError
+    from cifar_tui.core.data.locate import find_cifar10
 
     try:
         source = find_cifar10(data_dir)
@@ -212,7 +214,8 @@ def _download_with_keras(not_found: UserError) -> Path:
     """The last resort: Keras's own download into ~/.keras/datasets (fails fast offline)."""
     import socket
 
-    from cifar_tui.core.data.cifar10 import DataError, find_cifar10
+    from cifar_tui.core.data.errors import DataError
+    from cifar_tui.core.data.locate import find_cifar10
     from cifar_tui.core.training import tfenv
 
     print("CIFAR-10 not found locally; trying Keras's download ...", file=sys.stderr)

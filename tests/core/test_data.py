@@ -18,16 +18,10 @@ from cifar_archives import cifar_batch, synthetic_images, write_cifar_archive
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cifar_tui.core.data.cifar10 import (
-    CLASS_NAMES,
-    Cifar10,
-    DataError,
-    _check_batch,
-    download_hint,
-    find_cifar10,
-    load_cifar10,
-    safe_unpickle,
-)
+from cifar_tui.core.data.cifar10 import CLASS_NAMES, Cifar10, _check_batch, load_cifar10
+from cifar_tui.core.data.errors import DataError
+from cifar_tui.core.data.locate import download_hint, find_cifar10
+from cifar_tui.core.data.safe_pickle import safe_unpickle
 from cifar_tui.core.errors import UserError
 
 SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
@@ -426,7 +420,7 @@ def test_claimed_huge_lengths_are_refused_before_allocating(capfd: pytest.Captur
 
 
 def test_oversized_batch_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("cifar_tui.core.data.cifar10._MAX_PICKLE_BYTES", 1000)
+    monkeypatch.setattr("cifar_tui.core.data.safe_pickle._MAX_PICKLE_BYTES", 1000)
     big = pickle.dumps({b"data": b"x" * 2000}, protocol=4)
     with pytest.raises(DataError, match="far larger than a CIFAR-10 batch"):
         safe_unpickle(io.BytesIO(big), "big")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_tui.core.data.cifar10 import CLASS_NAMES, DataError
+from cifar_tui.core.data.cifar10 import CLASS_NAMES
+from cifar_tui.core.data.errors import DataError
 from cifar_tui.core.data.images import ImageFolder, load_image, load_image_folder
 
 RED = (255, 0, 0)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from cifar_tui.core.analysis.predictions import PredictionsError, load_predictions
 from cifar_tui.core.config import ConfigError, TrainConfig, config_fields, load_config
-from cifar_tui.core.data.cifar10 import DataError
+from cifar_tui.core.data.errors import DataError
 from cifar_tui.core.data.images import load_image
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.checkpoints import read_latest

@@ -32,7 +32,8 @@ from cifar_tui.core.analysis.predictions import (
     select,
     short_class_name,
 )
-from cifar_tui.core.data.cifar10 import DataError, load_cifar10, load_test_set
+from cifar_tui.core.data.cifar10 import load_cifar10, load_test_set
+from cifar_tui.core.data.errors import DataError
 
 NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 

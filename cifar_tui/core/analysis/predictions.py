@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_tui.core.data.cifar10 import find_cifar10, load_test_set
+from cifar_tui.core.data.cifar10 import load_test_set
+from cifar_tui.core.data.locate import find_cifar10
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.events import read_events
 from cifar_tui.core.rundir.runs import AUGMENTATION_PREVIEW_FILE, RunFolder

@@ -1,52 +1,36 @@
-"""Find and load CIFAR-10 offline (archive, extracted folder, Keras cache) with safe unpickling."""
+"""Load CIFAR-10 into arrays: validate every batch, then stack them as uint8 NHWC images.
+
+Reads an archive in place (not extracted) or an extracted folder, whatever locate.find_cifar10
+returned; each batch goes through safe_pickle first.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import io
-import math
-import os
-import pickle
-import pickletools
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
+from cifar_tui.core.data.errors import DataError, one_line
 from cifar_tui.core.data.host_memory import aligned_empty
-from cifar_tui.core.errors import UserError
+from cifar_tui.core.data.locate import (
+    ARCHIVE_NAME,
+    BATCHES_DIR,
+    DOWNLOAD_URL,
+    META,
+    TEST_BATCH,
+    TRAIN_BATCHES,
+    download_hint,
+)
+from cifar_tui.core.data.safe_pickle import safe_unpickle
 
 CLASS_NAMES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
 )  # fmt: skip
-ARCHIVE_NAME = "cifar-10-python.tar.gz"
-BATCHES_DIR = "cifar-10-batches-py"
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
-META = "batches.meta"
-DOWNLOAD_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-
-# Names a folder may hold: ours, then what Keras's get_file() leaves in ~/.keras/datasets
-# (Keras 2 saved "cifar-10-batches-py.tar.gz"; Keras 3.15 extracts into "...-target/").
-_ARCHIVES = (ARCHIVE_NAME, "cifar-10-batches-py.tar.gz")
-_KERAS_ENTRIES = (
-    BATCHES_DIR, "cifar-10-batches-py-target", "cifar-10-batches-py_extracted", *_ARCHIVES,
-    "cifar-10-batches-py-target_archive", "cifar-10-batches-py_archive",
-)  # fmt: skip
-_EXPECTED = f"{ARCHIVE_NAME}, a folder holding it, or an extracted {BATCHES_DIR}/ folder"
 _PIXELS = 32 * 32 * 3
-_MAX_PICKLE_BYTES = 1 << 28  # 256 MiB: 8x a real batch (31 MB), so a huge file is refused early
-
-# What an array element may be: plain numbers only (object arrays would hold arbitrary pickles).
-_PLAIN_DTYPES = {"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"}
-
-
-class DataError(UserError):
-    """CIFAR-10 or a user's images are missing or unreadable; the message says where and the fix."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,231 +46,6 @@ class Cifar10:
     source: Path
     """The archive or folder it was loaded from."""
     class_names: tuple[str, ...] = CLASS_NAMES
-
-
-def download_hint() -> str:
-    """One line telling the user how to get the archive onto a machine without internet."""
-    return (
-        f"download {DOWNLOAD_URL} (163 MB) where there is internet, copy it here, then pass "
-        f"--data-dir pointing at it or at its folder, or set CIFAR10_DIR"
-    )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
-
-
-def _is_batches_dir(path: Path) -> bool:
-    # Any one batch file is enough to recognise it: load_cifar10 then names what is missing.
-    return path.is_dir() and any((path / n).is_file() for n in (*TRAIN_BATCHES, TEST_BATCH))
-
-
-def _resolve(path: Path) -> Path | None:
-    """The usable CIFAR-10 source at or directly inside `path`, extracted folders first (faster)."""
-    if path.is_file():
-        return path
-    if _is_batches_dir(path):
-        return path
-    if _is_batches_dir(path / BATCHES_DIR):
-        return path / BATCHES_DIR
-    return next((path / n for n in _ARCHIVES if (path / n).is_file()), None)
-
-
-def _pretty(path: Path, home: Path) -> str:
-    try:
-        return "~/" + str(path.relative_to(home))
-    except ValueError:
-        return str(path)
-
-
-def _expand_user(path: Path) -> Path:
-    """`path` with a leading ~ or ~user expanded; left as it is when that user does not exist
-    (Path.expanduser raises then), so the caller reports the path as not found."""
-    try:
-        return path.expanduser()
-    except RuntimeError:
-        return path
-
-
-def find_cifar10(
-    data_dir: str | Path | None = None,
-    env: Mapping[str, str] = os.environ,
-    home: Path | None = None,
-) -> Path:
-    """Find CIFAR-10 on disk without downloading.
-
-    Args:
-        data_dir: explicit --data-dir: the archive, its folder, or an extracted folder. When it
-            holds nothing usable this fails at once instead of falling back to other places.
-        env: where to read CIFAR10_DIR (same forms as data_dir) and KERAS_HOME.
-        home: the home folder for the Keras cache (~/.keras/datasets); defaults to Path.home().
-
-    Returns:
-        The first hit: a .tar.gz archive or a folder holding data_batch_1..5 and test_batch.
-    """
-    home = Path.home() if home is None else home
-    if data_dir is not None:
-        path = _expand_user(Path(data_dir))
-        if not path.exists():
-            raise DataError(f"--data-dir {path} does not exist; point it at {_EXPECTED}")
-        found = _resolve(path)
-        if found is None:
-            raise DataError(f"--data-dir {path} holds no CIFAR-10; expected {_EXPECTED} there")
-        return found
-    places = []
-    env_dir = env.get("CIFAR10_DIR", "")
-    if env_dir:
-        found = _resolve(_expand_user(Path(env_dir)))
-        if found is not None:
-            return found
-        # A stale CIFAR10_DIR should not hide a good Keras cache; the final message names it.
-        places.append(f"$CIFAR10_DIR={env_dir} (no {ARCHIVE_NAME} or {BATCHES_DIR}/ there)")
-    else:
-        places.append("$CIFAR10_DIR (unset)")
-    keras_home = Path(env["KERAS_HOME"]) if env.get("KERAS_HOME") else home / ".keras"
-    datasets = _expand_user(keras_home) / "datasets"
-    for name in _KERAS_ENTRIES:
-        found = _resolve(datasets / name) if (datasets / name).exists() else None
-        if found is not None:
-            return found
-    places.append(f"{_pretty(datasets, home)} (no {BATCHES_DIR})")
-    raise DataError(
-        f"CIFAR-10 not found: looked in {', '.join(places)}; pass --data-dir pointing at "
-        f"{ARCHIVE_NAME} or its folder, or set CIFAR10_DIR (get it from {DOWNLOAD_URL})"
-    )
-
-
-class _Stub:
-    """Inert stand-in for a numpy call in a pickle: records its arguments and BUILD state.
-
-    numpy's own _reconstruct/__setstate__ trust their input: fuzzing them with mutated batches
-    hit numpy internal errors and one interpreter segfault. So numpy only sees checked bytes.
-    """
-
-    def __init__(self, kind: str, *args: object) -> None:
-        self.kind, self.args, self.state = kind, args, None
-
-    def __setstate__(self, state: object) -> None:
-        self.state = state
-
-
-# The only globals a CIFAR-10 batch needs: numpy's array reconstruction (pickle protocols 2-5).
-# Builtins like list/dict/bytes come from opcodes, never find_class.
-_NDARRAY = partial(_Stub, "ndarray")
-_ALLOWED = {("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): partial(_Stub, "dtype")}
-for _core in ("numpy.core", "numpy._core"):  # numpy 1.x and 2.x module names
-    _ALLOWED[(f"{_core}.multiarray", "_reconstruct")] = partial(_Stub, "reconstruct")
-    _ALLOWED[(f"{_core}.multiarray", "scalar")] = partial(_Stub, "scalar")
-    _ALLOWED[(f"{_core}.numeric", "_frombuffer")] = partial(_Stub, "frombuffer")
-
-
-class _BatchUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only numpy's array-rebuilding globals, to inert stubs."""
-
-    def __init__(self, fileobj: IO[bytes], name: str) -> None:
-        # encoding="bytes": the official archive is a Python 2 pickle; its str keys stay bytes.
-        super().__init__(fileobj, encoding="bytes")
-        self._name = name
-
-    def find_class(self, module: str, name: str) -> object:
-        found = _ALLOWED.get((module, name))
-        if found is None:
-            raise DataError(
-                f"{self._name} tries to load {module}.{name}, which a CIFAR-10 batch never "
-                f"needs; refusing to run code from it (re-download the archive from {DOWNLOAD_URL})"
-            )
-        return found
-
-
-def _dtype(stub: object) -> np.dtype:
-    if not (isinstance(stub, _Stub) and stub.kind == "dtype" and stub.args):
-        raise ValueError("array without a numpy dtype")
-    name, state = stub.args[0], stub.state
-    name = name.decode("ascii") if isinstance(name, bytes) else name
-    order = state[1] if isinstance(state, tuple) and len(state) > 1 else "|"
-    order = order.decode("ascii") if isinstance(order, bytes) else order
-    if name not in _PLAIN_DTYPES or order not in ("<", ">", "|", "="):
-        raise ValueError(f"dtype {name!r} (byte order {order!r}) is not a plain number type")
-    return np.dtype(name).newbyteorder(order) if order in ("<", ">") else np.dtype(name)
-
-
-def _array(raw: object, dtype: np.dtype, shape: object, order: object) -> np.ndarray:
-    """A numpy array over `raw`, once its length matches the shape and dtype exactly."""
-    shape = tuple(shape) if isinstance(shape, list | tuple) else shape
-    if not isinstance(raw, bytes | bytearray) or not isinstance(shape, tuple):
-        raise ValueError("array data is not bytes with a shape")
-    if not all(type(n) is int and n >= 0 for n in shape) or order not in ("C", "F"):
-        raise ValueError(f"bad array shape {shape!r} or order {order!r}")
-    if len(raw) != math.prod(shape) * dtype.itemsize:
-        raise ValueError(f"{len(raw)} bytes of data for a {dtype} array of shape {shape}")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape, order=order)
-
-
-def _rebuild(stub: _Stub) -> object:
-    """The real array or scalar a stub stands for, built only from checked parts."""
-    args, state = stub.args, stub.state
-    if stub.kind == "reconstruct" and args and args[0] is _NDARRAY and isinstance(state, tuple):
-        state = state[1:] if len(state) == 5 else state  # (version,) shape, dtype, fortran, raw
-        if len(state) == 4:
-            return _array(state[3], _dtype(state[1]), state[0], "F" if state[2] else "C")
-    if stub.kind == "frombuffer" and len(args) == 4:  # protocol 5: (buffer, dtype, shape, order)
-        return _array(args[0], _dtype(args[1]), args[2], args[3])
-    if stub.kind == "scalar" and len(args) == 2:
-        return _array(args[1], _dtype(args[0]), (), "C")[()]
-    raise ValueError(f"unsupported numpy {stub.kind} in the pickle")
-
-
-def _materialize(obj: object, depth: int = 0) -> object:
-    # A batch is a dict of arrays and lists; deeper nesting is left alone and fails validation.
-    if isinstance(obj, _Stub):
-        return _rebuild(obj)
-    if depth < 3 and isinstance(obj, dict):
-        return {key: _materialize(value, depth + 1) for key, value in obj.items()}
-    if depth < 3 and isinstance(obj, list | tuple):
-        return type(obj)(_materialize(value, depth + 1) for value in obj)
-    return obj
-
-
-def _check_opcodes(data: bytes) -> None:
-    """Walk the opcodes: genops checks each counted length against the bytes really there.
-
-    The C unpickler would first allocate whatever length, frame or memo index a corrupt file
-    claims (gigabytes, or a CPython error-path message on stderr), then find the data missing.
-    """
-    for index, (op, arg, pos) in enumerate(pickletools.genops(data)):
-        if op.name == "FRAME" and isinstance(arg, int) and arg > len(data) - pos:
-            raise ValueError(f"frame of {arg} bytes at offset {pos} runs past the end")
-        if op.name in ("PUT", "BINPUT", "LONG_BINPUT") and isinstance(arg, int) and arg > index:
-            raise ValueError(f"memo index {arg} at offset {pos} is out of sequence")
-
-
-def safe_unpickle(fileobj: IO[bytes], name: str) -> object:
-    """Unpickle a CIFAR-10 batch, refusing any global but numpy's array reconstruction.
-
-    Args:
-        fileobj: the open batch file or tar member (read whole, at most 256 MiB).
-        name: how to name it in error messages (path or archive member).
-
-    Returns:
-        The unpickled object with real numpy arrays, not yet validated as a batch.
-    """
-    try:
-        data = fileobj.read(_MAX_PICKLE_BYTES + 1)
-        if len(data) > _MAX_PICKLE_BYTES:
-            raise DataError(
-                f"{name} is over {_MAX_PICKLE_BYTES >> 20} MiB, far larger than a CIFAR-10 "
-                "batch (31 MB); point --data-dir at the real archive or its folder"
-            )
-        _check_opcodes(data)
-        return _materialize(_BatchUnpickler(io.BytesIO(data), name).load())
-    except DataError:
-        raise
-    except Exception as exc:  # corrupt pickles raise almost any type (pickle docs)
-        raise DataError(
-            f"{name} is not a readable CIFAR-10 batch ({_one_line(exc)}); "
-            "re-download or re-extract the archive"
-        ) from exc
 
 
 def _check_batch(obj: object, name: str, fix: str) -> tuple[np.ndarray, np.ndarray]:
@@ -309,7 +68,7 @@ def _check_batch(obj: object, name: str, fix: str) -> tuple[np.ndarray, np.ndarr
     try:
         labels = np.asarray(batch[b"labels"])
     except (ValueError, TypeError, OverflowError) as exc:
-        raise bad(f"b'labels' is not a list of integers ({_one_line(exc)})") from exc
+        raise bad(f"b'labels' is not a list of integers ({one_line(exc)})") from exc
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise bad(f"b'labels' is {labels.dtype} with shape {labels.shape}, not a list of ints")
     if len(labels) != len(data):
@@ -319,7 +78,7 @@ def _check_batch(obj: object, name: str, fix: str) -> tuple[np.ndarray, np.ndarr
     return data, labels.astype(np.uint8)
 
 
-def class_names_from_meta(meta: object, name: str) -> tuple[str, ...]:
+def _class_names_from_meta(meta: object, name: str) -> tuple[str, ...]:
     """The ten class names held in an unpickled batches.meta, validated.
 
     Args:
@@ -357,7 +116,7 @@ def _read_folder(
         except FileNotFoundError as exc:
             raise DataError(f"{folder} has no {member}; {fix}") from exc
         except OSError as exc:
-            raise DataError(f"cannot read {path} ({_one_line(exc)}); {fix}") from exc
+            raise DataError(f"cannot read {path} ({one_line(exc)}); {fix}") from exc
 
 
 def _read_archive(
@@ -377,7 +136,7 @@ def _read_archive(
     # (an archive cut to 3 bytes; found by the property test of whole archives).
     except (tarfile.TarError, OSError, EOFError, TypeError) as exc:
         raise DataError(
-            f"{archive} is not a readable {ARCHIVE_NAME} ({_one_line(exc)}); re-download it "
+            f"{archive} is not a readable {ARCHIVE_NAME} ({one_line(exc)}); re-download it "
             f"from {DOWNLOAD_URL}"
         ) from exc
 
@@ -387,8 +146,8 @@ def _assemble(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stack (n, 3072) R/G/B-plane rows into one C-contiguous (N, 32, 32, 3) copy.
 
-    Each source batch is dropped once copied and there is no concatenated intermediate: loading
-    all 60,000 images peaks at about 350 MB RSS (the uint8 data itself is 184 MB).
+    Each source batch is dropped once copied and there is no concatenated intermediate, so the
+    peak stays near the data itself (BENCHMARKS.md, "Input pipeline vs the recipe's way").
     """
     total = sum(len(b[0]) for b in batches if b is not None)
     n = min(limit, total) if limit > 0 else total
@@ -435,7 +194,7 @@ def load_cifar10(source: Path, train_size: int = 0) -> Cifar10:
     for member, obj in members:
         where = f"{source}:{member}" if in_archive else str(source / member)
         if member == META:
-            names = class_names_from_meta(obj, where)
+            names = _class_names_from_meta(obj, where)
         else:
             batches[member] = _check_batch(obj, where, fix)
         del obj  # the dict would otherwise keep each batch's rows alive twice

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cifar_tui.core.data.cifar10 import CLASS_NAMES, DataError
+from cifar_tui.core.data.cifar10 import CLASS_NAMES
+from cifar_tui.core.data.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 """What load_image_folder reads (any case); other files are skipped and counted."""
