@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_tui.core.config import load_config
+from cifar_tui.core.config_files import load_config
 from cifar_tui.core.rundir.events import EventTail, read_events
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
 

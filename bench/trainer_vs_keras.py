@@ -53,9 +53,9 @@ PLAIN_KERAS = textwrap.dedent(
     from cifar_tui.core.training import model as M
     from cifar_tui.core.training import pipeline as P
     from cifar_tui.core.training import tfenv
-    from cifar_tui.core.config import preset
     from cifar_tui.core.data.cifar10 import load_cifar10
     from cifar_tui.core.data.locate import find_cifar10
+    from cifar_tui.core.presets import preset
     config = preset(sys.argv[1]).replace(epochs=int(sys.argv[3]), train_size=int(sys.argv[4]))
     data = load_cifar10(find_cifar10(sys.argv[2]), train_size=config.train_size)
     policy = tfenv.choose_precision(config.mixed_precision, False, tfenv.cpu_supports_bf16())

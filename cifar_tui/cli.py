@@ -11,11 +11,9 @@ from cifar_tui import __version__
 from cifar_tui.commands import models as model_verbs
 from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
-from cifar_tui.core.config import (
-    PRESETS,
-    add_config_arguments,
-)
+from cifar_tui.commands.flags import add_config_arguments
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.presets import PRESETS
 
 DEFAULT_MODELS_DIR = Path("models")
 APP_PRIORITIES = ("idle", "normal")

@@ -10,14 +10,11 @@ import signal
 import sys
 from pathlib import Path
 
-from cifar_tui.core.config import (
-    TrainConfig,
-    config_overrides,
-    load_config,
-    preset,
-    save_config,
-)
+from cifar_tui.commands.flags import config_overrides
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.config_files import load_config, save_config
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.presets import preset
 
 
 def resolve_config(args: argparse.Namespace) -> TrainConfig:

@@ -1,54 +1,29 @@
-"""TrainConfig: every knob of a training run, with validation, TOML files, presets and CLI flags."""
+"""TrainConfig: every knob of a training run, declared once with its help and allowed values.
+
+The declaration drives everything else: `config_fields()` feeds the CLI flags
+(commands/flags.py), the UI form and validation (config_values.py). Presets live in presets.py,
+TOML files in config_files.py.
+"""
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import difflib
-import math
-import tomllib
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-import tomli_w
-
-from cifar_tui.core.errors import UserError
-from cifar_tui.core.rundir.atomic import atomic_write_text
+from cifar_tui.core.config_values import (
+    ConfigError,
+    FieldProblem,
+    FieldSpec,
+    coerce,
+    parse_value,
+    type_problem,
+    value_problem,
+)
 
 DEFAULT_PRESET = "recipe-2018"
-
-
-class ConfigError(UserError):
-    """A bad config value, key, preset or file; `.field` names the field at fault (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclasses.dataclass(frozen=True)
-class FieldProblem:
-    """One invalid field and a one-line message that names it and what is allowed."""
-
-    field: str
-    message: str
-
-
-@dataclasses.dataclass(frozen=True)
-class FieldSpec:
-    """What the CLI and the UI form need to know about one TrainConfig field."""
-
-    name: str
-    type_name: str  # "int", "float", "bool", "str", "list[int]" or "list[float]"
-    default: object
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()  # empty: any value in range
-    min_exclusive: bool = False
-    max_exclusive: bool = False
 
 
 def _knob(default: object, help: str, allowed: str = "") -> Any:
@@ -74,10 +49,10 @@ class TrainConfig:
     preset: str = _knob(DEFAULT_PRESET, "preset this config started from")
     """Preset this config started from (informational); it fills keys a TOML file leaves out."""
     architecture: str = _knob("recipe-cnn", "model", "recipe-cnn|airbench|airbench-small")
-    """Model: the recipe's 6-conv ELU/BN CNN (~309k parameters), an airbench94-style net
-    (widths 64/256/256, 118 M multiply-adds per image) or its narrower sibling (64/128/128)."""
+    """Model: the recipe's 6-conv ELU/BN CNN, an airbench94-style net (widths 64/256/256) or its
+    narrower sibling (64/128/128); README's presets table and BENCHMARKS.md compare them."""
     epochs: int = _knob(125, "passes over the training set", "[1, 10000]")
-    """Passes over the training set; the recipe's 125 reach about 90% test accuracy."""
+    """Passes over the training set; the recipe's 125 (its accuracy: BENCHMARKS.md)."""
     batch_size: int = _knob(64, "global batch size", "[1, 65536]")
     """Global batch size in images; a multi-device strategy splits it across replicas."""
     train_size: int = _knob(0, "training images used (0 = all)", "[0, 50000]")
@@ -140,9 +115,9 @@ class TrainConfig:
             value = getattr(self, spec.name)
             # The step lists only matter to the step schedule; elsewhere only their type does.
             if spec.name in ("lr_step_epochs", "lr_step_values") and self.lr_schedule != "step":
-                message = _type_problem(spec, value)
+                message = type_problem(spec, value)
             else:
-                message = _value_problem(spec, value)
+                message = value_problem(spec, value)
             if message:
                 found.append(FieldProblem(spec.name, message))
         return found + list(self._cross_field_problems({problem.field for problem in found}))
@@ -175,38 +150,26 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], base: TrainConfig | None = None) -> TrainConfig:
+    def from_dict(cls, data: Mapping[str, object], base: TrainConfig) -> TrainConfig:
         """Build a config from plain values, checking keys and types but not ranges.
 
         Args:
             data: field name to value; ints are accepted for floats, bools are not ints.
-            base: where missing keys come from; None: the preset named by data["preset"]
-                (recipe-2018 if absent).
+            base: where missing keys come from (presets.config_from_dict takes the preset that
+                `data` names).
 
         Returns:
             A new TrainConfig; `.validate()` or `.problems()` checks the ranges.
         """
         _check_names(data)
         specs = {spec.name: spec for spec in config_fields()}
-        values = {name: _coerce(specs[name], value) for name, value in data.items()}
-        if base is None:
-            base = preset(str(values.get("preset", DEFAULT_PRESET)))
+        values = {name: coerce(specs[name], value) for name, value in data.items()}
         return base.replace(**values)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` applied; only the field names are checked."""
         _check_names(changes)
         return dataclasses.replace(copy.deepcopy(self), **changes)
-
-
-_TYPE_WORDS = {
-    "int": "an int",
-    "float": "a float",
-    "bool": "true or false",
-    "str": "a string",
-    "list[int]": "a list of ints like 75,100",
-    "list[float]": "a list of floats like 0.2,0.3",
-}
 
 
 def config_fields() -> list[FieldSpec]:
@@ -233,67 +196,6 @@ def _check_names(data: Mapping[str, object]) -> None:
             raise ConfigError(f"unknown config key '{key}'{hint}", str(key))
 
 
-def _type_ok(type_name: str, value: object) -> bool:
-    if type_name == "bool":
-        return isinstance(value, bool)
-    if isinstance(value, bool):  # bool is an int subclass, but `epochs = true` is a mistake
-        return False
-    if type_name.startswith("list["):
-        element = type_name[5:-1]
-        return isinstance(value, list) and all(_type_ok(element, item) for item in value)
-    return isinstance(value, {"int": int, "float": int | float, "str": str}[type_name])
-
-
-def _type_problem(spec: FieldSpec, value: object) -> str | None:
-    if _type_ok(spec.type_name, value):
-        return None
-    return f"{spec.name} must be {_TYPE_WORDS[spec.type_name]} (got {value!r})"
-
-
-def _coerce(spec: FieldSpec, value: Any) -> object:
-    """Check one value's type and widen ints to floats (so TOML writes floats back)."""
-    message = _type_problem(spec, value)
-    if message:
-        raise ConfigError(message, spec.name)
-    if spec.type_name == "float":
-        return float(value)
-    if spec.type_name == "list[float]":
-        return [float(item) for item in value]
-    return copy.copy(value)
-
-
-def _range_text(spec: FieldSpec) -> str:
-    """The allowed values in words, e.g. '> 0 and <= 10' or 'one of sgd, adam'; '' if any."""
-    if spec.choices:
-        return "one of " + ", ".join(spec.choices)
-    parts = []
-    if spec.minimum is not None:
-        parts.append(f"{'>' if spec.min_exclusive else '>='} {spec.minimum}")
-    if spec.maximum is not None:
-        parts.append(f"{'<' if spec.max_exclusive else '<='} {spec.maximum}")
-    return " and ".join(parts)
-
-
-def _in_range(spec: FieldSpec, value: float) -> bool:
-    if math.isnan(value):  # NaN fails every comparison, so the checks below would let it pass
-        return False
-    low, high = spec.minimum, spec.maximum
-    if low is not None and (value <= low if spec.min_exclusive else value < low):
-        return False
-    return high is None or not (value >= high if spec.max_exclusive else value > high)
-
-
-def _value_problem(spec: FieldSpec, value: Any) -> str | None:
-    """A one-line message if one value breaks its type, choices or range; None if it is fine."""
-    message = _type_problem(spec, value)
-    if message or not _range_text(spec):
-        return message
-    items = value if isinstance(value, list) else [value]
-    fine = value in spec.choices if spec.choices else all(_in_range(spec, v) for v in items)
-    verb = "entries must each be" if isinstance(value, list) else "must be"
-    return None if fine else f"{spec.name} {verb} {_range_text(spec)} (got {value!r})"
-
-
 def parse_field_value(name: str, text: str) -> object:
     """Parse what a user typed for one field and check it on its own (not against other fields).
 
@@ -305,160 +207,4 @@ def parse_field_value(name: str, text: str) -> object:
         The value, of the field's type.
     """
     _check_names({name: text})
-    spec = next(spec for spec in config_fields() if spec.name == name)
-    try:
-        value = _parse_text(spec.type_name, text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"{name} must be {_TYPE_WORDS[spec.type_name]} (got {text!r})", name
-        ) from None
-    message = _value_problem(spec, value)
-    if message:
-        raise ConfigError(message, name)
-    return value
-
-
-def _parse_text(type_name: str, text: str) -> object:
-    if type_name == "bool":
-        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-        if text.lower() not in words:
-            raise ValueError(text)
-        return words[text.lower()]
-    if type_name == "str":
-        return text
-    if not type_name.startswith("list["):
-        return int(text) if type_name == "int" else float(text)
-    if text.startswith("[") and text.endswith("]"):  # also accept a list as Python prints it
-        text = text[1:-1].strip()
-    return [_parse_text(type_name[5:-1], item.strip()) for item in text.split(",")] if text else []
-
-
-def load_config(path: Path) -> TrainConfig:
-    """Read and validate a TOML config; every error is one line that names the file.
-
-    Args:
-        path: the .toml file; keys it leaves out come from the preset it names.
-
-    Returns:
-        The validated config.
-    """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read config file {path}: {error}") from None
-    except tomllib.TOMLDecodeError as error:  # its message ends "(at line N, column M)"
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-    try:
-        return TrainConfig.from_dict(data).validate()
-    except ConfigError as error:
-        raise ConfigError(f"config file {path}: {error}", error.field) from None
-
-
-def save_config(config: TrainConfig, path: Path) -> None:
-    """Validate `config` and write it as commented TOML, atomically: a crash leaves the old file.
-
-    Args:
-        config: the config; an invalid one raises ConfigError and nothing is written.
-        path: the .toml file to write; its folder must exist.
-    """
-    path = Path(path)
-    text = (
-        f"# cifar-tui training config, started from preset '{config.preset}'.\n"
-        "# Keys left out come from that preset; `cifar-tui train --help` lists every knob.\n\n"
-        + tomli_w.dumps(config.validate().to_dict())
-    )
-    try:
-        atomic_write_text(path, text)  # temp file, fsync, rename: a kill leaves the old config
-    except OSError as error:
-        raise ConfigError(f"cannot write config file {path}: {error}") from None
-
-
-def _argument_type(name: str) -> Callable[[str], object]:
-    def parse(text: str) -> object:
-        try:
-            return parse_field_value(name, text)
-        except ConfigError as error:  # argparse prints it as "argument --flag: <message>"
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    parse.__name__ = name
-    return parse
-
-
-def _typed(value: object) -> str:
-    """A value as the user would type it (what parse_field_value reads back)."""
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value) or '""'
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one --kebab-case option per field but `preset`; only flags given reach the Namespace."""
-    for spec in config_fields():
-        if spec.name == "preset":  # the CLI owns --preset: it picks the base, not a value
-            continue
-        allowed = _range_text(spec)
-        if spec.type_name.startswith("list["):
-            allowed = "comma-separated, each " + allowed
-        hint = f"default: {_typed(spec.default)}"
-        hint = f"{allowed}; {hint}" if allowed else hint
-        options: dict[str, Any] = {"action": argparse.BooleanOptionalAction}
-        if spec.type_name != "bool":
-            metavar = spec.type_name.replace("list[", "").replace("]", "s").upper()
-            options = {"type": _argument_type(spec.name), "metavar": metavar}
-            if spec.choices:
-                options["metavar"] = "{" + ",".join(spec.choices) + "}"
-        parser.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            dest=spec.name,
-            default=argparse.SUPPRESS,
-            help=f"{spec.help} [{hint}]".replace("%", "%%"),
-            **options,
-        )
-
-
-def config_overrides(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The config flags actually given, as {field: value}, ready for TrainConfig.from_dict."""
-    given = vars(namespace)
-    return {
-        spec.name: given[spec.name]
-        for spec in config_fields()
-        if spec.name != "preset" and spec.name in given
-    }
-
-
-def preset(name: str) -> TrainConfig:
-    """A fresh copy of a named preset; ConfigError lists the known names if it is unknown."""
-    if name not in PRESETS:
-        known = ", ".join(sorted(PRESETS))
-        raise ConfigError(f"unknown preset '{name}' (known: {known})", "preset")
-    return copy.deepcopy(PRESETS[name])
-
-
-# The presets, in one place so they are tuned here and nowhere else.
-# fmt: off
-PRESETS: dict[str, TrainConfig] = {
-    # The published recipe: about 90% test accuracy after 125 epochs.
-    "recipe-2018": TrainConfig(),
-    # Airbench-style speed run, sized for a CPU: airbench94's whitening stem and conv groups at
-    # widths 64/128/128 (54 M multiply-adds per image, 1.4x the recipe's CNN; the full 64/256/256
-    # net is 3x the recipe and ran at ~190 img/s here). Nesterov SGD with a one-cycle rate (peak
-    # 0.2 for batch 256, i.e. ResNet-9's 0.4 per 512), label smoothing instead of dropout, and
-    # 2-pixel crops plus flips instead of the recipe's slower rotations and shifts.
-    "fast": TrainConfig(
-        preset="fast", architecture="airbench-small", epochs=15, batch_size=256,
-        optimizer="sgd", learning_rate=0.2, momentum=0.9, nesterov=True, lr_time_decay=0.0,
-        lr_schedule="onecycle", warmup_epochs=3.0, lr_step_epochs=[], lr_step_values=[],
-        weight_decay=2.5e-4, dropout=[0.0, 0.0, 0.0], label_smoothing=0.2,
-        batch_norm_momentum=0.9, rotation_degrees=0.0, shift_fraction=0.0,
-        horizontal_flip=True, crop_padding=2, cutout=0,
-    ),
-    # A smoke trial: the recipe on 5,000 images for 3 epochs. The step switches (75, 100) lie
-    # past its end, which validation rejects, so it has none.
-    "quick": TrainConfig(
-        preset="quick", epochs=3, train_size=5000, lr_step_epochs=[], lr_step_values=[],
-    ),
-}
-# fmt: on
+    return parse_value(next(spec for spec in config_fields() if spec.name == name), text)

@@ -489,7 +489,7 @@ def test_a_zip_that_is_not_a_keras_model(
 @pytest.fixture(scope="module")
 def real_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real model.keras (untrained), as the trainer writes it."""
-    from cifar_tui.core.config import preset
+    from cifar_tui.core.presets import preset
     from cifar_tui.core.training import model as model_lib
 
     path = tmp_path_factory.mktemp("model") / "model.keras"

@@ -10,20 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tui.core.config import (
-    PRESETS,
-    ConfigError,
-    FieldProblem,
-    TrainConfig,
-    add_config_arguments,
-    config_fields,
-    config_overrides,
-    load_config,
-    parse_field_value,
-    preset,
-    save_config,
-)
+from cifar_tui.commands.flags import add_config_arguments, config_overrides
+from cifar_tui.core.config import TrainConfig, config_fields, parse_field_value
+from cifar_tui.core.config_files import load_config, save_config
+from cifar_tui.core.config_values import ConfigError, FieldProblem
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.presets import PRESETS, config_from_dict, preset
 
 # (field, bad value, the exact problem message), one or more per field that has a range or choices.
 OUT_OF_RANGE = [
@@ -121,7 +113,7 @@ def test_every_bounded_field_has_an_out_of_range_case() -> None:
 def test_wrong_type_is_rejected(field: str, type_name: str, value: object) -> None:
     expected = f"{field} must be {EXPECTED_TYPE[type_name]}"
     with pytest.raises(ConfigError) as raised:
-        TrainConfig.from_dict({field: value})
+        config_from_dict({field: value})
     assert raised.value.field == field
     assert str(raised.value).startswith(expected) and repr(value) in str(raised.value)
     problems = TrainConfig().replace(**{field: value}).problems()
@@ -201,7 +193,7 @@ def test_unknown_preset_lists_known_ones() -> None:
 )
 def test_unknown_key_suggests_closest(key: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        TrainConfig.from_dict({key: 1})
+        config_from_dict({key: 1})
     assert (str(raised.value), raised.value.field) == (message, key)
     with pytest.raises(ConfigError, match="unknown config key"):
         TrainConfig().replace(**{key: 1})
@@ -221,7 +213,7 @@ def test_unknown_key_suggests_closest(key: str, message: str) -> None:
 def test_from_dict_fills_missing_keys(
     data: dict[str, object], base: str | None, expected: dict[str, object]
 ) -> None:
-    config = TrainConfig.from_dict(data, base=preset(base) if base else None)
+    config = TrainConfig.from_dict(data, base=preset(base)) if base else config_from_dict(data)
     assert {name: getattr(config, name) for name in expected} == expected
     assert type(config.learning_rate) is float and all(
         type(v) is float for v in config.lr_step_values
@@ -230,7 +222,7 @@ def test_from_dict_fills_missing_keys(
 
 def test_from_dict_with_unknown_preset_names_it() -> None:
     with pytest.raises(ConfigError, match="unknown preset 'mine'") as raised:
-        TrainConfig.from_dict({"preset": "mine"})
+        config_from_dict({"preset": "mine"})
     assert raised.value.field == "preset"
 
 
@@ -246,7 +238,7 @@ def test_toml_round_trip(name: str, tmp_path: Path) -> None:
     config, path = preset(name), tmp_path / "run.toml"
     save_config(config, path)
     assert load_config(path) == config
-    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert config_from_dict(config.to_dict()) == config
     assert path.read_text().startswith("# cifar-tui training config")
 
 

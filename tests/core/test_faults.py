@@ -320,7 +320,7 @@ APP_DRIVER = r"""
 import sys, time
 from pathlib import Path
 from cifar_tui.core.host import launcher
-from cifar_tui.core.config import TrainConfig, preset
+from cifar_tui.core.presets import preset
 models, data, name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 config = preset("quick").replace(train_size=0, batch_size=10, batch_norm_momentum=0.5,
                                  mixed_precision="off", epochs=200).validate()

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from run_fixtures import write_run
 
-from cifar_tui.core.config import load_config, preset
+from cifar_tui.core.config_files import load_config
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host import launcher
+from cifar_tui.core.presets import preset
 from cifar_tui.core.rundir.runs import RunFolder
 
 # Prints "ready" once its SIGINT handling is installed, so a test can signal it reliably. It

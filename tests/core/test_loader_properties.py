@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cifar_tui.core.analysis.predictions import PredictionsError, load_predictions
-from cifar_tui.core.config import ConfigError, TrainConfig, config_fields, load_config
+from cifar_tui.core.config import TrainConfig, config_fields
+from cifar_tui.core.config_files import load_config
+from cifar_tui.core.config_values import ConfigError
 from cifar_tui.core.data.errors import DataError
 from cifar_tui.core.data.images import load_image
 from cifar_tui.core.errors import UserError

@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from cifar_tui.core.config import preset  # noqa: E402
+from cifar_tui.core.presets import preset  # noqa: E402
 from cifar_tui.core.rundir import checkpoints  # noqa: E402
 from cifar_tui.core.training import model as model_lib  # noqa: E402
 from cifar_tui.core.training.pipeline import Augmentation, augment_batch, training_dataset  # noqa: E402

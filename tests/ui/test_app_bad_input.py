@@ -22,7 +22,7 @@ from textual.widgets import Input, Select, Static
 from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core.config import preset
+from cifar_tui.core.presets import preset
 from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
 from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
 from cifar_tui.ui.config.config_form import ConfigForm

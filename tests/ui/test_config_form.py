@@ -12,8 +12,10 @@ from textual.widgets import Input, Select, Static, Switch
 from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core.config import TrainConfig, load_config, preset, save_config
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.config_files import load_config, save_config
 from cifar_tui.core.host import launcher
+from cifar_tui.core.presets import preset
 from cifar_tui.ui.config.config_form import ConfigForm
 from cifar_tui.ui.config.config_screen import ConfigScreen
 from cifar_tui.ui.monitor.monitor_screen import MonitorScreen

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tui.core.config import preset, save_config
+from cifar_tui.core.config_files import save_config
+from cifar_tui.core.presets import preset
 from cifar_tui.core.rundir.runs import RunFolder, list_runs
 
 pytestmark = [

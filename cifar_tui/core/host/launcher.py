@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cifar_tui.core.config import TrainConfig, save_config
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.config_files import save_config
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host.priority import at_normal_priority
 from cifar_tui.core.rundir.lock import holder_alive, read_lock

@@ -7,17 +7,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from cifar_tui.core.config import (
-    DEFAULT_PRESET,
-    PRESETS,
-    ConfigError,
-    FieldProblem,
-    FieldSpec,
-    TrainConfig,
-    config_fields,
-    parse_field_value,
-    preset,
-)
+from cifar_tui.core.config import DEFAULT_PRESET, TrainConfig, config_fields, parse_field_value
+from cifar_tui.core.config_values import ConfigError, FieldProblem, FieldSpec
+from cifar_tui.core.presets import PRESETS, preset
 
 FieldWidget = Input | Select[str] | Switch
 

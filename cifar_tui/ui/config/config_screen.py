@@ -12,7 +12,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
-from cifar_tui.core.config import ConfigError, load_config, save_config
+from cifar_tui.core.config_files import load_config, save_config
+from cifar_tui.core.config_values import ConfigError
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
 from cifar_tui.ui.config.config_form import ConfigForm

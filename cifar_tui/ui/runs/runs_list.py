@@ -10,7 +10,8 @@ from rich.text import Text
 from textual import work
 from textual.timer import Timer
 
-from cifar_tui.core.config import ConfigError, load_config
+from cifar_tui.core.config_files import load_config
+from cifar_tui.core.config_values import ConfigError
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.events import SummaryTail
 from cifar_tui.core.rundir.runs import RunFolder, RunSummary, parse_event_line

@@ -1,0 +1,55 @@
+"""The named presets a config starts from, in one place so they are tuned here and nowhere else."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.config_values import ConfigError
+
+
+def preset(name: str) -> TrainConfig:
+    """A fresh copy of a named preset; ConfigError lists the known names if it is unknown."""
+    if name not in PRESETS:
+        known = ", ".join(sorted(PRESETS))
+        raise ConfigError(f"unknown preset '{name}' (known: {known})", "preset")
+    return copy.deepcopy(PRESETS[name])
+
+
+def config_from_dict(data: Mapping[str, object]) -> TrainConfig:
+    """TrainConfig.from_dict with the keys `data` leaves out taken from the preset it names.
+
+    Keys and types are checked before the preset is looked up (the errors come in that order);
+    no "preset" key means recipe-2018, the field's default.
+    """
+    named = TrainConfig.from_dict(data, base=TrainConfig()).preset
+    return TrainConfig.from_dict(data, base=preset(named))
+
+
+# The accuracy and speed each preset reaches are measured in BENCHMARKS.md.
+# fmt: off
+PRESETS: dict[str, TrainConfig] = {
+    # The published recipe (../shared/RECIPE.md).
+    "recipe-2018": TrainConfig(),
+    # Airbench-style speed run, sized for a CPU: airbench94's whitening stem and conv groups at
+    # widths 64/128/128 (the full 64/256/256 net is slower; BENCHMARKS.md). Nesterov SGD with a
+    # one-cycle rate (peak 0.2 for batch 256, i.e. ResNet-9's 0.4 per 512), label smoothing
+    # instead of dropout, and 2-pixel crops plus flips instead of the recipe's slower rotations
+    # and shifts.
+    "fast": TrainConfig(
+        preset="fast", architecture="airbench-small", epochs=15, batch_size=256,
+        optimizer="sgd", learning_rate=0.2, momentum=0.9, nesterov=True, lr_time_decay=0.0,
+        lr_schedule="onecycle", warmup_epochs=3.0, lr_step_epochs=[], lr_step_values=[],
+        weight_decay=2.5e-4, dropout=[0.0, 0.0, 0.0], label_smoothing=0.2,
+        batch_norm_momentum=0.9, rotation_degrees=0.0, shift_fraction=0.0,
+        horizontal_flip=True, crop_padding=2, cutout=0,
+    ),
+    # A smoke trial: the recipe on 5,000 images for 3 epochs. The recipe's step switches (75,
+    # 100) lie past its end, where they would never fire, so it has none (validation would
+    # allow them: see TrainConfig._cross_field_problems).
+    "quick": TrainConfig(
+        preset="quick", epochs=3, train_size=5000, lr_step_epochs=[], lr_step_values=[],
+    ),
+}
+# fmt: on
