@@ -13,6 +13,7 @@ from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
 from cifar_tui.commands.flags import add_config_arguments
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.paths import require_dir, require_file, require_path
 from cifar_tui.core.presets import PRESETS
 
 DEFAULT_MODELS_DIR = Path("models")
@@ -144,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "browse": _open_app,
     }
     try:
+        check_paths(args)
         return handlers[args.verb](args)
     except UserError as error:
         print(f"cifar-tui: error: {error}", file=sys.stderr)
@@ -151,6 +153,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cifar-tui: interrupted", file=sys.stderr)
         return 130
+
+
+APP_VERBS = (None, "watch", "browse")
+"""The verbs that open the app, which may start trainers (so may create the models folder)."""
+RUN_ARGUMENTS = {"export": "run", "stop": "run", "watch": "run", "browse": "run"}
+"""Verbs whose argument names a run, by the attribute argparse stores it in."""
+RUN_FIX = "give a run name or a path to a run folder"
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse every path of the wrong kind before a verb starts (one UserError line).
+
+    A file where a folder is expected and the reverse, a dangling symbolic link, a folder that
+    cannot be created: the verbs and the app then never meet one halfway through.
+    """
+    writes_runs = args.verb == "train" or args.verb in APP_VERBS
+    require_dir(args.models_dir, "--models-dir", create=writes_runs, missing_ok=not writes_runs)
+    if getattr(args, "data_dir", None):
+        require_path(Path(args.data_dir), "--data-dir")
+    if args.verb == "train":
+        if args.config is not None:
+            require_file(args.config, "--config", missing_ok=True, fix="give a TOML file")
+        if args.worker_dir is not None:
+            require_dir(args.worker_dir, "--worker-dir", create=True)
+        if args.resume:
+            _check_run(args.resume, args.models_dir, "--resume")
+    if args.verb in ("evaluate", "predict"):
+        _check_model(args.model, args.models_dir)
+    if args.verb == "predict":
+        for image in args.images:
+            require_file(image, "image", missing_ok=True, fix="give a PNG or JPEG file")
+    if args.verb == "evaluate" and args.images is not None:
+        require_dir(
+            args.images, "--images", missing_ok=True, fix="give a folder of <class name>/ folders"
+        )
+    if args.verb in RUN_ARGUMENTS:
+        _check_run(getattr(args, RUN_ARGUMENTS[args.verb]), args.models_dir, "RUN")
+
+
+def _check_run(spec: str, models_dir: Path, what: str) -> None:
+    """A RUN that names something of the wrong kind (same lookup order as resolve_run)."""
+    given = Path(spec).expanduser() if spec.strip() else None
+    if given is None:
+        return  # resolve_run says that an empty name is no run
+    candidates = [models_dir / spec] if given.name == spec and spec not in (".", "..") else []
+    candidates.append(given)
+    if any(candidate.is_dir() for candidate in candidates):
+        return  # resolve_run decides whether the folder is a run
+    for candidate in candidates:
+        if candidate.exists() or candidate.is_symlink():
+            require_dir(candidate, what, fix=RUN_FIX)
+
+
+def _check_model(spec: str, models_dir: Path) -> None:
+    """RUN|MODEL: a .keras file, else a run (see commands.models.model_path)."""
+    path = Path(spec)
+    if path.suffix == ".keras" or path.is_file():
+        require_file(path, "model", missing_ok=True, fix="give a .keras file or a run name")
+    else:
+        _check_run(spec, models_dir, "RUN")
 
 
 def _open_app(args: argparse.Namespace) -> int:

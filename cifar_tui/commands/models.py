@@ -9,6 +9,10 @@ from pathlib import Path
 
 from cifar_tui.commands.train import load_data
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.paths import require_file
+
+EXPORT_FILES = ("model.json", "model.weights.h5")
+"""What `export` writes into the run folder (inference.export_recipe_format)."""
 
 
 def _model_path(spec: str, models_dir: Path) -> Path:
@@ -102,6 +106,8 @@ def export(args: argparse.Namespace) -> int:
     from cifar_tui.core.training import inference
 
     run = resolve_run(args.run, args.models_dir)
+    for output in EXPORT_FILES:  # replaced atomically, so a folder in the way would end in a rename
+        require_file(run.path / output, "export output", missing_ok=True, fix="move it away")
     architecture, weights = inference.export_recipe_format(
         _model_path(str(run.path), args.models_dir), run.path
     )

@@ -404,3 +404,49 @@ async def test_a_diverged_run_in_the_runs_list(
         assert json.loads(
             (models_dir / "diverged" / "events.jsonl").read_text().splitlines()[-1]
         )["error"] == "DivergedError"  # fmt: skip
+
+
+# --- paths of the wrong kind, before the app opens (cli.check_paths; the verbs' side:
+# tests/core/test_wrong_kind_paths.py) ------------------------------------------------------
+
+APP_PATHS: dict[str, tuple[list[str], str]] = {
+    # case: (argv, with {P} where the path goes; the kind of path)
+    "models-dir-a-file": (["--models-dir", "{P}"], "file"),
+    "models-dir-dangling": (["--models-dir", "{P}"], "dangling-link"),
+    "models-dir-under-a-file": (["--models-dir", "{P}/runs"], "file"),
+    "data-dir-dangling": (["--data-dir", "{P}"], "dangling-link"),
+    "watch-run-a-file": (["watch", "{P}"], "file"),
+    "browse-run-dangling": (["browse", "{P}"], "dangling-link"),
+    "watch-models-dir-a-file": (["watch", "r1", "--models-dir", "{P}"], "file"),
+}
+
+
+@pytest.mark.parametrize(("argv", "kind"), APP_PATHS.values(), ids=APP_PATHS)
+def test_the_app_refuses_a_path_of_the_wrong_kind_before_opening(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    kind: str,
+) -> None:
+    import sys
+
+    import cifar_tui.app
+    from cifar_tui import cli
+
+    opened: list[object] = []
+    monkeypatch.setattr(cifar_tui.app, "make_app", lambda **options: opened.append(options))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    path = tmp_path / "wrong"
+    if kind == "file":
+        path.write_text("not a folder\n")
+    else:
+        path.symlink_to(tmp_path / "gone")
+    full = [arg.replace("{P}", str(path)) for arg in argv]
+    if "--models-dir" not in full:
+        full += ["--models-dir", str(tmp_path / "models")]
+    assert cli.main(full) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("cifar-tui: error: ") and str(path) in line and "give" in line
+    assert opened == []
