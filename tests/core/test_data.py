@@ -505,8 +505,9 @@ def test_keras_download_is_the_last_resort(
     download: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Nothing local: no --data-dir, no $CIFAR10_DIR, an empty home. Only then Keras downloads.
-    keras = pytest.importorskip("keras")
     import socket
+
+    import keras
 
     from cifar_tui.commands.train import load_data
 
@@ -539,7 +540,8 @@ def test_keras_download_is_the_last_resort(
 def test_no_download_with_data_dir_or_offline(
     why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keras = pytest.importorskip("keras")
+    import keras
+
     from cifar_tui.commands.train import load_data
 
     monkeypatch.delenv("CIFAR10_DIR", raising=False)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from recorders import quiet_recorder
 
-pytest.importorskip("keras")
-
-from recorders import quiet_recorder  # noqa: E402
-
-from cifar_tui.core.training.callbacks import DivergedError, RunRecorder  # noqa: E402
+from cifar_tui.core.training.callbacks import DivergedError, RunRecorder
 
 STEPS = 100
 

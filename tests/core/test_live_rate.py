@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from recorders import quiet_recorder
 
-pytest.importorskip("keras")
-
-from recorders import quiet_recorder  # noqa: E402
-
-from cifar_tui.core.training import callbacks  # noqa: E402
+from cifar_tui.core.training import callbacks
 
 BATCH_SIZE = 8
 STEP_SECONDS = 0.125  # 64 images/s; exact in binary, so events come every 4 steps on the dot

@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cifar_tui.core.analysis.predictions import PredictionsError, load_predictions
 from cifar_tui.core.config import TrainConfig, config_fields
 from cifar_tui.core.config_files import load_config
 from cifar_tui.core.config_values import ConfigError
 from cifar_tui.core.data.errors import DataError
 from cifar_tui.core.data.images import load_image
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.rundir.artifacts import PredictionsError, load_predictions
 from cifar_tui.core.rundir.checkpoints import read_latest
 from cifar_tui.core.rundir.lock import read_lock
 
@@ -168,8 +168,15 @@ def test_load_predictions_reads_or_raises_predictions_error(tmp_path: Path, data
     except PredictionsError as error:
         _one_line(error)
         assert str(path) in str(error)
-    else:
-        assert predictions is not None
+    else:  # what loaded keeps the file's contract, so the browser can index it blindly
+        probabilities, labels = predictions.probabilities, predictions.labels
+        assert probabilities.ndim == 2 and probabilities.shape[1] >= 2
+        assert probabilities.dtype.kind == "f"
+        assert labels.dtype == np.int64 and labels.shape == (len(probabilities),)
+        assert ((labels >= 0) & (labels < probabilities.shape[1])).all()
+        assert predictions.epoch is None or isinstance(predictions.epoch, int)
+        assert predictions.predicted.shape == labels.shape
+        assert 0.0 <= predictions.accuracy <= 1.0
 
 
 def test_a_zip_without_arrays_is_a_predictions_error(tmp_path: Path) -> None:

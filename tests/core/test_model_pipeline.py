@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from cifar_tui.core.presets import preset  # noqa: E402
 from cifar_tui.core.rundir import checkpoints  # noqa: E402

@@ -8,13 +8,10 @@ written by then.
 from __future__ import annotations
 
 import pytest
+from recorders import quiet_recorder
 
-pytest.importorskip("keras")
-
-from recorders import quiet_recorder  # noqa: E402
-
-from cifar_tui.core.training.callbacks import RunRecorder  # noqa: E402
-from cifar_tui.core.training.stopping import StopRequest  # noqa: E402
+from cifar_tui.core.training.callbacks import RunRecorder
+from cifar_tui.core.training.stopping import StopRequest
 
 STEPS = 10
 
