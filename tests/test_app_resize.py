@@ -12,7 +12,8 @@ from fake_nvml import FakeNvml, NVMLError_LibraryNotFound
 from run_fixtures import write_run
 
 from cifar_tui.app import make_app
-from cifar_tui.core.host.gpu import GpuMonitor, SystemReading
+from cifar_tui.core.host.gpu import GpuMonitor
+from cifar_tui.core.host.system import SystemReading
 
 SYSTEM = SystemReading(cpu_percent=42.0, per_cpu_percent=(40.0, 44.0), cpu_count=2,
                        ram_used_bytes=6 * 1024**3, ram_total_bytes=16 * 1024**3,

@@ -13,7 +13,8 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from cifar_tui.core.host.gpu import GpuMonitor, SystemReading
+from cifar_tui.core.host.gpu import GpuMonitor
+from cifar_tui.core.host.system import SystemReading
 from cifar_tui.ui.common.gpu_pane import GpuPane
 
 CPU_LOADS = (12.0, 35.5, 80.0, 55.0, 97.0, 20.0, 64.0, 41.0)

@@ -10,7 +10,8 @@ from fake_nvml import FakeNvml, NVMLError_LibraryNotFound
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from cifar_tui.core.host.gpu import GpuMonitor, SystemReading
+from cifar_tui.core.host.gpu import GpuMonitor
+from cifar_tui.core.host.system import SystemReading
 
 FINISHED = "2026-11-25_1915_recipe-2018"
 STOPPED = "2026-11-25_2015_fast"

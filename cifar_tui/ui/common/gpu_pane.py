@@ -12,8 +12,9 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
 
-from cifar_tui.core.host import gpu
-from cifar_tui.core.host.gpu import GpuMonitor, GpuReading, GpuStatus, History, SystemReading
+from cifar_tui.core.host.gpu import GpuMonitor, GpuReading, GpuStatus
+from cifar_tui.core.host.system import SystemReading, read_system
+from cifar_tui.ui.common.formatting import History, format_bytes, sparkline
 
 LABEL_WIDTH = 10
 """Columns before a sparkline: "util  87% "."""
@@ -35,7 +36,7 @@ def _memory(used: int | None, total: int | None) -> str:
     if used is None or total is None:
         return "memory n/a"
     # One unit for both numbers, the total's: "30.0/80.0 GiB" reads better than "30 GiB/80.0 GiB".
-    total_text = gpu.format_bytes(total)
+    total_text = format_bytes(total)
     value, unit = total_text.split(" ")
     scale = total / float(value) if float(value) else 1.0
     return f"{used / scale:.1f}/{value} {unit}"
@@ -121,7 +122,7 @@ class GpuPane(Widget):
         monitor: GpuMonitor | None = None,
         interval: float = 1.0,
         *,
-        read_system: Callable[[], SystemReading] = gpu.read_system,
+        read_system: Callable[[], SystemReading] = read_system,
         history: int = 60,
         name: str | None = None,
         id: str | None = None,
@@ -303,7 +304,7 @@ class GpuPane(Widget):
         self, label: str, value: float | None, values: list[float], width: int, spark: Style
     ) -> Text:
         line = Text(f"{label:<5}{_percent(value)} ", no_wrap=True, overflow="crop")
-        line.append(gpu.sparkline(values, width - LABEL_WIDTH, high=100.0), spark)
+        line.append(sparkline(values, width - LABEL_WIDTH, high=100.0), spark)
         return line
 
     def _gpu_lines(self, reading: GpuReading, width: int, style: dict[str, Style]) -> list[Text]:
@@ -332,7 +333,7 @@ class GpuPane(Widget):
         memory = _memory(reading.memory_used_bytes, reading.memory_total_bytes)
         tail = f" {memory} {_temperature(reading)}"
         spark_width = max(0, width - len(line) - len(tail))
-        line.append(gpu.sparkline(history.utilization.values(), spark_width, high=100.0),
+        line.append(sparkline(history.utilization.values(), spark_width, high=100.0),
                     style["spark"])  # fmt: skip
         line.append(tail, style["muted"])
         return line
@@ -348,7 +349,7 @@ class GpuPane(Widget):
         if len(cores) > 1:
             # One bar per core, current load: a 64-core box still fits in two lines.
             per_line = max(1, width - LABEL_WIDTH)
-            bars = gpu.sparkline(cores, len(cores), high=100.0)
+            bars = sparkline(cores, len(cores), high=100.0)
             for start in range(0, len(bars), per_line):
                 label = f"{len(cores)} cores" if start == 0 else ""
                 line = Text(f"{label:<{LABEL_WIDTH}}", style["muted"], no_wrap=True)
