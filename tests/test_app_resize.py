@@ -15,7 +15,7 @@ from cifar_tui.app import make_app
 from cifar_tui.core.host.gpu import GpuMonitor
 from cifar_tui.core.host.system import SystemReading
 
-SYSTEM = SystemReading(cpu_percent=42.0, per_cpu_percent=(40.0, 44.0), cpu_count=2,
+SYSTEM = SystemReading(cpu_percent=42.0, per_cpu_percent=(40.0, 44.0),
                        ram_used_bytes=6 * 1024**3, ram_total_bytes=16 * 1024**3,
                        load_average=(1.5, 1.2, 0.9))  # fmt: skip
 

@@ -11,8 +11,7 @@ from cifar_tui.core.host.system import SystemMonitor, read_system
 def test_read_system_is_sane() -> None:
     reading = read_system()
     assert 0.0 <= reading.cpu_percent <= 100.0
-    assert reading.cpu_count >= 1
-    assert len(reading.per_cpu_percent) == reading.cpu_count
+    assert len(reading.per_cpu_percent) >= 1
     assert all(0.0 <= p <= 100.0 for p in reading.per_cpu_percent)
     assert 0 < reading.ram_used_bytes <= reading.ram_total_bytes
     assert reading.load_average is None or len(reading.load_average) == 3

@@ -34,7 +34,7 @@ def fixed_system(cores: int = 4) -> Callable[[], SystemReading]:
     def read() -> SystemReading:
         load = next(loads)
         per_core = tuple((load + 23.0 * core) % 100 for core in range(cores))
-        return SystemReading(load, per_core, cores, int(5.5 * GIB), 16 * GIB, (1.25, 0.8, 0.5))
+        return SystemReading(load, per_core, int(5.5 * GIB), 16 * GIB, (1.25, 0.8, 0.5))
 
     return read
 

@@ -22,7 +22,6 @@ RUNNING = "2026-11-25_2315_recipe-2018"
 FIXED_SYSTEM = SystemReading(
     cpu_percent=42.0,
     per_cpu_percent=(40.0, 44.0),
-    cpu_count=2,
     ram_used_bytes=6 * 1024**3,
     ram_total_bytes=16 * 1024**3,
     load_average=(1.5, 1.2, 0.9),

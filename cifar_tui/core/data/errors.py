@@ -9,7 +9,6 @@ class DataError(UserError):
     """CIFAR-10 or a user's images are missing or unreadable; the message says where and the fix."""
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception's text on one line of at most 200 characters, for a DataError message."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text on one line of at most `limit` characters, for a DataError message."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__

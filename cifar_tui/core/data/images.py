@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cifar_tui.core.data.cifar10 import CLASS_NAMES
-from cifar_tui.core.data.errors import DataError
+from cifar_tui.core.data.errors import DataError, one_line
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 """What load_image_folder reads (any case); other files are skipped and counted."""
@@ -27,8 +27,6 @@ class ImageFolder:
     """(N, 32, 32, 3) uint8."""
     labels: np.ndarray
     """(N,) uint8 class indices into the class_names that were passed."""
-    paths: list[Path]
-    """The file each image came from, aligned with images."""
     skipped: list[Path] = field(default_factory=list)
     """Files without an image extension (e.g. notes.txt), left out; hidden files not counted."""
 
@@ -66,7 +64,7 @@ def load_image(path: Path) -> np.ndarray:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         # Pillow reports truncated or corrupt data as OSError, and some plugins as
         # SyntaxError or ValueError.
-        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        reason = one_line(exc, limit=120)
         raise DataError(f"cannot decode image {path} ({reason}); re-save or replace it") from exc
     # Pillow's BILINEAR resize widens its kernel when shrinking, i.e. it is antialiased.
     small = rgb.resize((SIZE, SIZE), Image.Resampling.BILINEAR)
@@ -147,4 +145,4 @@ def load_image_folder(folder: Path, class_names: Sequence[str] = CLASS_NAMES) ->
     for i, (path, _) in enumerate(found):
         images[i] = load_image(path)
     labels = np.array([label for _, label in found], dtype=np.uint8)
-    return ImageFolder(images, labels, [path for path, _ in found], skipped)
+    return ImageFolder(images, labels, skipped)

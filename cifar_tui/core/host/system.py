@@ -15,7 +15,6 @@ class SystemReading:
 
     cpu_percent: float
     per_cpu_percent: tuple[float, ...]
-    cpu_count: int
     ram_used_bytes: int
     ram_total_bytes: int
     load_average: tuple[float, float, float] | None
@@ -68,7 +67,6 @@ class SystemMonitor:
             per_cpu_percent=tuple(
                 _percent(b, a) for b, a in zip(before_per_cpu, now_per_cpu, strict=False)
             ),
-            cpu_count=psutil.cpu_count() or len(now_per_cpu),
             # total - available counts what programs hold, not reclaimable page cache.
             ram_used_bytes=int(memory.total - memory.available),
             ram_total_bytes=int(memory.total),
