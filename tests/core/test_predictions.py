@@ -10,30 +10,33 @@ import numpy as np
 import pytest
 from run_fixtures import CORRECT_PREDICTIONS, PREDICTION_COUNT, fake_predictions, write_run
 
+from cifar_tui.core.analysis.captions import caption, describe_view, short_class_name
 from cifar_tui.core.analysis.predictions import (
     SORT_ORDERS,
-    Predictions,
-    PredictionsError,
     PredictionView,
-    align_test_images,
-    caption,
     confusion_matrix,
     cycle_class,
-    data_source_of,
-    describe_view,
-    file_key,
-    load_augmentation_preview,
-    load_predictions,
     most_confused,
     next_sort,
     per_class_accuracy,
+    select,
+)
+from cifar_tui.core.analysis.run_data import (
+    align_test_images,
+    data_source_of,
     read_run_data,
     recorded_data_source,
-    select,
-    short_class_name,
 )
 from cifar_tui.core.data.cifar10 import load_cifar10, load_test_set
 from cifar_tui.core.data.errors import DataError
+from cifar_tui.core.rundir.artifacts import (
+    Predictions,
+    PredictionsError,
+    file_key,
+    load_augmentation_preview,
+    load_predictions,
+)
+from cifar_tui.core.rundir.event_types import RunStarted, event_from_dict
 
 NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -243,8 +246,9 @@ def test_recorded_data_source_takes_the_latest_run_started(tmp_path: Path) -> No
         {"type": "epoch_ended", "epoch": 1},
         {"type": "run_started", "data_source": "/data/cifar-10-python.tar.gz"},
     ]
-    assert recorded_data_source(events) == Path("/data/cifar-10-python.tar.gz")
-    assert recorded_data_source([{"type": "run_started"}]) is None
+    typed = [event_from_dict(event) for event in events]
+    assert recorded_data_source(typed) == Path("/data/cifar-10-python.tar.gz")  # type: ignore[arg-type]
+    assert recorded_data_source([RunStarted()]) is None
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(event) + "\n" for event in events))
     assert data_source_of(path) == Path("/data/cifar-10-python.tar.gz")
@@ -258,7 +262,7 @@ def test_load_augmentation_preview(tmp_path: Path) -> None:
     loaded_original, loaded_augmented = load_augmentation_preview(path)
     assert loaded_original.shape == (4, 32, 32, 3) and int(loaded_augmented.max()) == 1
     with pytest.raises(PredictionsError, match="no augmentation_preview.npz"):
-        load_augmentation_preview(tmp_path / "none.npz")
+        load_augmentation_preview(tmp_path / "missing" / "augmentation_preview.npz")
     np.savez(path, original=original, augmented=original.astype(np.float32))
     with pytest.raises(PredictionsError, match="augmented is float32"):
         load_augmentation_preview(path)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from rich.text import Text
 
-from cifar_tui.core.analysis.predictions import Predictions, PredictionView
+from cifar_tui.core.analysis.predictions import PredictionView
 from cifar_tui.core.data.cifar10 import CLASS_NAMES
+from cifar_tui.core.rundir.artifacts import Predictions
 from cifar_tui.ui.browser.browser_text import TOP_CLASSES, detail_text, status_text
 
 PROBABILITIES = np.array(

@@ -18,10 +18,9 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Static
 from ui_support import until_screen_stable, wait_for
 
-from cifar_tui.core.analysis.predictions import AUGMENTATION_PREVIEW_FILE
 from cifar_tui.core.data.cifar10 import CLASS_NAMES
 from cifar_tui.core.data.errors import DataError
-from cifar_tui.core.rundir.runs import EventWriter, RunFolder
+from cifar_tui.core.rundir.runs import AUGMENTATION_PREVIEW_FILE, EventWriter, RunFolder
 from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.browser.confusion_view import ConfusionView
 from cifar_tui.ui.browser.prediction_browser import ImageLoader, PageGrid, PredictionBrowser

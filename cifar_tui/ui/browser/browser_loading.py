@@ -11,16 +11,15 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from cifar_tui.core.analysis.predictions import (
+from cifar_tui.core.analysis.predictions import PredictionView
+from cifar_tui.core.analysis.run_data import (
     ImageLoader,
-    Predictions,
-    PredictionView,
     RunData,
     TestImages,
     align_test_images,
-    file_key,
     read_run_data,
 )
+from cifar_tui.core.rundir.artifacts import Predictions, file_key
 from cifar_tui.core.rundir.runs import RunFolder
 from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.browser.confusion_view import ConfusionView

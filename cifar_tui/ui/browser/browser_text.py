@@ -11,7 +11,9 @@ import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
 
-from cifar_tui.core.analysis.predictions import Predictions, PredictionView, describe_view
+from cifar_tui.core.analysis.captions import describe_view
+from cifar_tui.core.analysis.predictions import PredictionView
+from cifar_tui.core.rundir.artifacts import Predictions
 
 TOP_CLASSES = 5
 """Classes listed, most probable first, under the selected image."""

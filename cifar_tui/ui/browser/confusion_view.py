@@ -11,13 +11,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from cifar_tui.core.analysis.predictions import (
-    Predictions,
-    confusion_matrix,
-    most_confused,
-    per_class_accuracy,
-    short_class_name,
-)
+from cifar_tui.core.analysis.captions import short_class_name
+from cifar_tui.core.analysis.predictions import confusion_matrix, most_confused, per_class_accuracy
+from cifar_tui.core.rundir.artifacts import Predictions
 
 
 class ConfusionView(Widget):

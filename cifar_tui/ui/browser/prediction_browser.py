@@ -22,14 +22,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
-from cifar_tui.core.analysis.predictions import (
-    ImageLoader,
-    Predictions,
-    PredictionView,
-    TestImages,
-    select,
-)
+from cifar_tui.core.analysis.predictions import PredictionView, select
+from cifar_tui.core.analysis.run_data import ImageLoader, TestImages
 from cifar_tui.core.data.cifar10 import CLASS_NAMES, load_test_set
+from cifar_tui.core.rundir.artifacts import Predictions
 from cifar_tui.core.rundir.runs import RunFolder
 from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.browser.browser_grid import PageGrid

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from cifar_tui.core.analysis.predictions import caption as prediction_caption
+from cifar_tui.core.analysis.captions import caption as prediction_caption
 from cifar_tui.ui.common.pixels import half_block_text
 
 SELECTED_MARK = "▶ "

@@ -152,7 +152,7 @@ def run_notes(run: RunFolder, running: bool) -> list[str]:
     Returns:
         Notes like "config.toml is not valid TOML: ... (at line 1, column 9)", most vital first.
     """
-    from cifar_tui.core.analysis.predictions import load_predictions  # numpy: not at app start
+    from cifar_tui.core.rundir.artifacts import load_predictions  # numpy: not at app start
 
     notes = []
     data = b""
