@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
+from cifar_tui.core.rundir.events import EventWriter
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.naming import create_run_folder
+from cifar_tui.core.rundir.status import STATUSES
 
 BASE_TIME = datetime(2026, 11, 25, 19, 15, tzinfo=UTC).timestamp()
 """Start of a seed-0 run; seed n starts n hours later, so runs with different seeds sort by seed."""
@@ -24,7 +27,6 @@ BATCH_EVENTS_PER_EPOCH = 4
 PREDICTION_COUNT = 100
 CORRECT_PREDICTIONS = 70
 FAILURE_MESSAGE = "OOM when allocating tensor with shape[128,64,32,32] on /job:localhost/GPU:0"
-STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
 
 CONFIG_TOML = """\
 # cifar-tui training config (fake, written by tests/run_fixtures.py)

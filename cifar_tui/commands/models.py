@@ -17,7 +17,7 @@ EXPORT_FILES = ("model.json", "model.weights.h5")
 
 def _model_path(spec: str, models_dir: Path) -> Path:
     """A RUN or MODEL argument as the .keras file it means."""
-    from cifar_tui.core.rundir.runs import resolve_run
+    from cifar_tui.core.rundir.listing import resolve_run
 
     candidate = Path(spec)
     if candidate.suffix == ".keras" or candidate.is_file():
@@ -102,7 +102,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`cifar-tui export`: the recipe's model.json + weights beside the run."""
-    from cifar_tui.core.rundir.runs import resolve_run
+    from cifar_tui.core.rundir.listing import resolve_run
     from cifar_tui.core.training import inference
 
     run = resolve_run(args.run, args.models_dir)

@@ -8,7 +8,8 @@ import json
 
 def runs(args: argparse.Namespace) -> int:
     """`cifar-tui runs`: the runs of the models folder, as a table or JSON."""
-    from cifar_tui.core.rundir.runs import format_runs_table, list_runs, runs_as_json
+    from cifar_tui.core.rundir.listing import list_runs
+    from cifar_tui.core.rundir.runs_table import format_runs_table, runs_as_json
 
     runs = list_runs(args.models_dir)
     if args.json:
@@ -23,7 +24,7 @@ def runs(args: argparse.Namespace) -> int:
 def stop(args: argparse.Namespace) -> int:
     """`cifar-tui stop`: SIGINT to the run's live trainer on this host (launcher.request_stop)."""
     from cifar_tui.core.host.launcher import request_stop
-    from cifar_tui.core.rundir.runs import resolve_run
+    from cifar_tui.core.rundir.listing import resolve_run
 
     run = resolve_run(args.run, args.models_dir)
     pid = request_stop(run)

@@ -31,7 +31,8 @@ from run_fixtures import write_run
 
 from cifar_tui.cli import main
 from cifar_tui.core.config import FieldSpec, config_fields
-from cifar_tui.core.rundir.runs import read_events
+from cifar_tui.core.rundir.event_types import Failed
+from cifar_tui.core.rundir.events import read_events
 
 # A valid tiny training config: a case only fails where it means to.
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
@@ -751,5 +752,5 @@ def test_resume_from_a_corrupt_checkpoint_file(cifar_archive: Path, models: Path
     assert_one_line_error((result.returncode, "", result.stderr), checkpoint, "unreadable")
     assert checkpoint.read_bytes() == b"PK\x03\x04 this is not a whole npz"
     failed = read_events(models / "r1" / "events.jsonl")[-1]
-    assert failed["type"] == "failed" and str(checkpoint) in failed["message"]
+    assert isinstance(failed, Failed) and str(checkpoint) in (failed.message or "")
     assert not (models / "r1" / "trainer.lock").exists()

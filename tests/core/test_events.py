@@ -8,7 +8,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +17,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cifar_tui.core.rundir.events import (
-    STATUSES,
+from cifar_tui.core.rundir.event_types import (
     TERMINAL_EVENTS,
+    Batch,
+    EpochEnded,
+    Event,
+    event_from_dict,
+)
+from cifar_tui.core.rundir.events import (
     EventTail,
     EventWriter,
-    SummaryTail,
     json_safe,
     parse_event_line,
     read_events,
-    summarize_events,
 )
+from cifar_tui.core.rundir.status import STATUSES
+from cifar_tui.core.rundir.summary import SummaryTail, summarize_events
+
+
+def _typed(*raw: Mapping[str, Any]) -> list[Event]:
+    """Events as a reader gets them from lines holding `raw`."""
+    events = [event_from_dict(event) for event in raw]
+    assert all(event is not None for event in events)
+    return events  # type: ignore[return-value]
 
 
 def _strict_loads(line: str) -> Any:
@@ -102,7 +114,7 @@ def test_writer_appends_to_existing_file(tmp_path: Path) -> None:
         writer.append("run_started")
     with EventWriter(path) as writer:
         writer.append("run_started", resumed=True)
-    assert [event.get("resumed") for event in read_events(path)] == [None, True]
+    assert [event.resumed for event in read_events(path)] == [None, True]  # type: ignore[attr-defined]
 
 
 def test_writer_ends_a_torn_line_left_by_a_killed_writer(tmp_path: Path) -> None:
@@ -113,7 +125,7 @@ def test_writer_ends_a_torn_line_left_by_a_killed_writer(tmp_path: Path) -> None
     data = path.read_bytes()
     assert data.endswith(b"\n")
     assert b'{"type":"batch","ti\n{"type":"stopped"' in data
-    assert [event["type"] for event in read_events(path)] == ["run_started", "stopped"]
+    assert [event.type for event in read_events(path)] == ["run_started", "stopped"]
 
 
 def test_writer_uses_one_write_and_one_fsync_per_event(
@@ -149,7 +161,7 @@ def test_writer_without_fsync_still_writes_lines(
     with EventWriter(tmp_path / "events.jsonl", fsync=False) as writer:
         writer.append("batch", step=1)
     assert fsyncs == []
-    assert [event["step"] for event in read_events(tmp_path / "events.jsonl")] == [1]
+    assert [event.step for event in read_events(tmp_path / "events.jsonl")] == [1]  # type: ignore[attr-defined]
 
 
 def test_writer_opens_with_o_append(tmp_path: Path) -> None:
@@ -174,9 +186,9 @@ def test_closed_writer_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        pytest.param('{"type":"batch","time":1.5}', {"type": "batch", "time": 1.5}, id="event"),
-        pytest.param('{"type":"batch"}\n', {"type": "batch"}, id="with-newline"),
-        pytest.param('  {"type":"x"}  ', {"type": "x"}, id="padded"),
+        pytest.param('{"type":"batch","time":1.5}', Batch(time=1.5), id="event"),
+        pytest.param('{"type":"batch"}\n', Batch(), id="with-newline"),
+        pytest.param('  {"type":"x"}  ', Event(type="x"), id="padded"),
         pytest.param("", None, id="empty"),
         pytest.param("   \n", None, id="blank"),
         pytest.param("not json", None, id="garbage"),
@@ -186,10 +198,10 @@ def test_closed_writer_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
         pytest.param('"type"', None, id="string"),
         pytest.param('{"time": 1}', None, id="no-type"),
         pytest.param('{"type": 3}', None, id="type-not-string"),
-        pytest.param('{"type":"batch","loss":null}', {"type": "batch", "loss": None}, id="null"),
+        pytest.param('{"type":"batch","loss":null}', Batch(loss=None), id="null"),
     ],
 )
-def test_parse_event_line(line: str, expected: dict[str, Any] | None) -> None:
+def test_parse_event_line(line: str, expected: Event | None) -> None:
     assert parse_event_line(line) == expected
 
 
@@ -214,7 +226,7 @@ def test_read_events_tolerates_torn_and_garbage_lines(
 ) -> None:
     path = tmp_path / "events.jsonl"
     path.write_bytes(data)
-    assert [event["type"] for event in read_events(path)] == types
+    assert [event.type for event in read_events(path)] == types
 
 
 # --- EventTail -----------------------------------------------------------------------------------
@@ -226,11 +238,11 @@ def test_tail_before_file_exists_then_incremental(tmp_path: Path) -> None:
     assert tail.poll() == []
     with EventWriter(path) as writer:
         writer.append("run_started")
-        assert [event["type"] for event in tail.poll()] == ["run_started"]
+        assert [event.type for event in tail.poll()] == ["run_started"]
         assert tail.poll() == []
         writer.append("batch", step=1)
         writer.append("batch", step=2)
-        assert [event["step"] for event in tail.poll()] == [1, 2]
+        assert [event.step for event in tail.poll()] == [1, 2]  # type: ignore[attr-defined]
 
 
 def test_tail_buffers_a_line_written_in_two_chunks(tmp_path: Path) -> None:
@@ -245,7 +257,7 @@ def test_tail_buffers_a_line_written_in_two_chunks(tmp_path: Path) -> None:
         assert tail.poll() == []
         file.write(line[cut:])
         file.flush()
-    assert tail.poll() == [json.loads(line)]
+    assert tail.poll() == [EpochEnded(epoch=1, extra={"label": "ünïcode"})]
     assert tail.poll() == []
 
 
@@ -255,7 +267,7 @@ def test_tail_starts_over_after_truncation(tmp_path: Path) -> None:
     tail = EventTail(path)
     assert len(tail.poll()) == 2
     path.write_bytes(b'{"type":"c"}\n')  # shorter than what was read: a new file
-    assert [event["type"] for event in tail.poll()] == ["c"]
+    assert [event.type for event in tail.poll()] == ["c"]
 
 
 def test_tail_starts_over_after_replacement(tmp_path: Path) -> None:
@@ -266,7 +278,7 @@ def test_tail_starts_over_after_replacement(tmp_path: Path) -> None:
     replacement = tmp_path / "new.jsonl"
     replacement.write_bytes(b'{"type":"x"}\n{"type":"y"}\n{"type":"z"}\n')
     os.replace(replacement, path)  # same or larger size, but a different file
-    assert [event["type"] for event in tail.poll()] == ["x", "y", "z"]
+    assert [event.type for event in tail.poll()] == ["x", "y", "z"]
 
 
 def test_tail_starts_over_after_deletion(tmp_path: Path) -> None:
@@ -277,12 +289,11 @@ def test_tail_starts_over_after_deletion(tmp_path: Path) -> None:
     path.unlink()
     assert tail.poll() == []
     path.write_bytes(b'{"type":"b"}\n')
-    assert [event["type"] for event in tail.poll()] == ["b"]
+    assert [event.type for event in tail.poll()] == ["b"]
 
 
-def test_follow_yields_events_from_a_writer_thread(tmp_path: Path) -> None:
+def test_tail_polls_the_events_of_a_writer_thread_in_order(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    stop = threading.Event()
     count = 25
 
     def trainer() -> None:
@@ -291,24 +302,15 @@ def test_follow_yields_events_from_a_writer_thread(tmp_path: Path) -> None:
                 writer.append("batch", step=step)
                 time.sleep(0.002)
 
-    seen: list[int] = []
+    seen: list[int | None] = []
     thread = threading.Thread(target=trainer)
     thread.start()
-    deadline = time.monotonic() + 10
-    for event in EventTail(path).follow(stop, interval=0.01):
-        seen.append(event["step"])
-        if len(seen) == count or time.monotonic() > deadline:
-            stop.set()
+    tail, deadline = EventTail(path), time.monotonic() + 10
+    while len(seen) < count and time.monotonic() < deadline:
+        seen += [event.step for event in tail.poll()]  # type: ignore[attr-defined]
+        time.sleep(0.01)
     thread.join()
     assert seen == list(range(count))
-
-
-def test_follow_ends_when_stop_is_set(tmp_path: Path) -> None:
-    stop = threading.Event()
-    threading.Timer(0.05, stop.set).start()
-    started = time.monotonic()
-    assert list(EventTail(tmp_path / "never.jsonl").follow(stop, interval=0.01)) == []
-    assert time.monotonic() - started < 2
 
 
 # --- properties: any truncation or chunking -----------------------------------------------------
@@ -365,7 +367,7 @@ def test_truncated_file_reads_as_a_prefix(
         content = path.read_bytes()
         cut = data.draw(st.integers(0, len(content)), label="cut")
         path.write_bytes(content[:cut])
-        assert read_events(path) == written[: content[:cut].count(b"\n")]
+        assert read_events(path) == _typed(*written[: content[:cut].count(b"\n")])
 
 
 _line = st.one_of(
@@ -455,25 +457,25 @@ def test_summary_tail_summarizes_as_a_full_read(
     full = read_events(path)
     kept = SummaryTail(path).events()
     assert summarize_events(kept, alive) == summarize_events(full, alive)
-    assert all(event["type"] != "batch" for event in kept[:-1])  # only the last may be a batch
+    assert all(event.type != "batch" for event in kept[:-1])  # only the last may be a batch
 
 
 def test_summary_tail_reads_on_and_starts_over_for_a_new_file(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text(_STARTED_LINE + "\n" + _batch_line(2, 1) + "\n")
     reader = SummaryTail(path)
-    assert [event["type"] for event in reader.events()] == ["run_started", "batch"]
+    assert [event.type for event in reader.events()] == ["run_started", "batch"]
     with open(path, "a") as file:
         file.write(
             _epoch_line(3, 1, 0.5) + "\n" + _batch_line(4, 1) + "\n" + _batch_line(5, 2) + "\n"
         )
-    assert [(event["type"], event["time"]) for event in reader.events()] == [
+    assert [(event.type, event.time) for event in reader.events()] == [
         ("run_started", 1), ("epoch_ended", 3), ("batch", 5)]  # fmt: skip
-    assert [event["time"] for event in reader.events()] == [1, 3, 5]  # nothing new: the same
+    assert [event.time for event in reader.events()] == [1, 3, 5]  # nothing new: the same
     replacement = tmp_path / "new.jsonl"
     replacement.write_text(_STARTED_LINE + "\n")
     os.replace(replacement, path)
-    assert [event["type"] for event in reader.events()] == ["run_started"]  # not twice
+    assert [event.type for event in reader.events()] == ["run_started"]  # not twice
     path.unlink()
     assert reader.events() == []
 
@@ -567,7 +569,7 @@ FAILED = {"type": "failed", "time": 400.0, "epoch": 2, "error": "OSError", "mess
 def test_summarize_status(
     events: list[dict[str, Any]], lock_alive: bool, lock_started: float | None, status: str
 ) -> None:
-    summary = summarize_events(events, lock_alive, name="r", lock_started=lock_started)
+    summary = summarize_events(_typed(*events), lock_alive, name="r", lock_started=lock_started)
     assert summary.status == status
     assert summary.status in STATUSES
     assert summary.name == "r" and summary.path == Path("r")
@@ -582,7 +584,7 @@ def test_summarize_numbers() -> None:
         {"type": "predictions_saved", "time": 410.0, "epoch": 3, "test_accuracy": 0.6},
         {"type": "batch", "time": 450.0, "epoch": 4, "step": 3},
     ]
-    summary = summarize_events(events, False, name="r", path=Path("/m/r"))
+    summary = summarize_events(_typed(*events), False, name="r", path=Path("/m/r"))
     assert summary.status == "interrupted"
     assert (summary.epochs_done, summary.epochs_total) == (3, 5)
     assert (summary.best_val_accuracy, summary.best_epoch) == (0.61, 2)
@@ -594,10 +596,11 @@ def test_summarize_numbers() -> None:
 
 
 def test_summarize_failed_message_and_no_message_otherwise() -> None:
-    assert summarize_events([STARTED, FAILED]).message == "disk full"
+    assert summarize_events(_typed(STARTED, FAILED)).message == "disk full"
     no_message = {"type": "failed", "time": 1.0, "error": "ResourceExhaustedError"}
-    assert summarize_events([STARTED, no_message]).message == "ResourceExhaustedError"
-    assert summarize_events([STARTED, {"type": "stopped", "time": 2.0}]).message is None
+    assert summarize_events(_typed(STARTED, no_message)).message == "ResourceExhaustedError"
+    assert summarize_events(_typed(STARTED, {"type": "failed"})).message == "failed"
+    assert summarize_events(_typed(STARTED, {"type": "stopped", "time": 2.0})).message is None
 
 
 def test_summarize_resume_continues_from_initial_epoch() -> None:
@@ -610,7 +613,7 @@ def test_summarize_resume_continues_from_initial_epoch() -> None:
         {"type": "stopped", "time": 360.0},
         resumed,
     ]
-    summary = summarize_events(events, True, lock_started=450.0)
+    summary = summarize_events(_typed(*events), True, lock_started=450.0)
     assert summary.status == "running"
     # The resume restarted from the epoch-2 checkpoint, so epoch 3 must be trained again.
     assert (summary.epochs_done, summary.epochs_total) == (2, 8)
@@ -628,7 +631,7 @@ def test_summarize_resume_continues_from_initial_epoch() -> None:
 )
 def test_summarize_ignores_garbage_fields(bad: dict[str, Any]) -> None:
     events = [STARTED, _epoch(1, 0.4, 200.0), {"type": "epoch_ended", "time": "noon", **bad}]
-    summary = summarize_events(events)
+    summary = summarize_events(_typed(*events))
     assert (summary.epochs_done, summary.best_val_accuracy, summary.best_epoch) == (1, 0.4, 1)
     assert summary.updated == 200.0
     assert all(not (isinstance(x, float) and math.isnan(x)) for x in vars(summary).values())
@@ -638,9 +641,9 @@ def test_terminal_events() -> None:
     assert TERMINAL_EVENTS == {"finished", "stopped", "failed"}
 
 
-def _after_last_batch(events: list[dict[str, Any]]) -> tuple[Any, int]:
+def _after_last_batch(events: list[Event]) -> tuple[Any, int]:
     """The last batch event and how many events follow it."""
-    indices = [index for index, event in enumerate(events) if event["type"] == "batch"]
+    indices = [index for index, event in enumerate(events) if event.type == "batch"]
     return (events[indices[-1]], len(events) - indices[-1] - 1) if indices else (None, 0)
 
 
@@ -656,8 +659,6 @@ def test_polling_the_latest_batch_only_keeps_what_the_monitor_shows(
         brief, full = EventTail(path), EventTail(path)
         for _ in _append_in_random_chunks(path, content, data):
             kept, every = brief.poll(latest_batch_only=True), full.poll()
-            assert [e for e in kept if e["type"] != "batch"] == [
-                e for e in every if e["type"] != "batch"
-            ]
+            assert [e for e in kept if e.type != "batch"] == [e for e in every if e.type != "batch"]
             assert _after_last_batch(kept) == _after_last_batch(every)
             assert all(event in every for event in kept)

@@ -19,7 +19,7 @@ from cifar_tui.core.config_files import load_config
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host import launcher
 from cifar_tui.core.presets import preset
-from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.core.rundir.folder import RunFolder
 
 # Prints "ready" once its SIGINT handling is installed, so a test can signal it reliably. It
 # installs Python's default handler itself: a pytest started with `&` from a script inherits

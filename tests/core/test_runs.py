@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -22,19 +21,15 @@ from run_fixtures import (
 )
 
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.rundir import runs
-from cifar_tui.core.rundir.runs import (
-    STATUSES,
-    RunFolder,
-    RunLockedError,
-    RunSummary,
-    create_run_folder,
-    format_runs_table,
-    list_runs,
-    new_run_name,
-    resolve_run,
-    runs_as_json,
-)
+from cifar_tui.core.rundir import folder
+from cifar_tui.core.rundir.event_types import TERMINAL_EVENTS, EpochEnded
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import RunScanner, list_runs, newest_first, resolve_run
+from cifar_tui.core.rundir.lock import RunLockedError
+from cifar_tui.core.rundir.naming import create_run_folder, new_run_name, valid_run_name
+from cifar_tui.core.rundir.runs_table import format_percent, format_runs_table, runs_as_json
+from cifar_tui.core.rundir.status import STATUSES
+from cifar_tui.core.rundir.summary import RunSummary
 
 
 @pytest.fixture
@@ -59,14 +54,15 @@ def models_dir(tmp_path: Path) -> Path:
 
 
 def test_file_names_are_the_contract() -> None:
-    assert (runs.CONFIG_FILE, runs.EVENTS_FILE, runs.CHECKPOINT_DIR) == (
+    assert (folder.CONFIG_FILE, folder.EVENTS_FILE, folder.CHECKPOINT_DIR) == (
         "config.toml",
         "events.jsonl",
         "checkpoint",
     )
-    assert (runs.MODEL_FILE, runs.PREDICTIONS_FILE) == ("model.keras", "predictions.npz")
-    assert (runs.LOCK_FILE, runs.LOG_FILE) == ("trainer.lock", "trainer.log")
-    assert runs.TERMINAL_EVENTS == {"finished", "stopped", "failed"}
+    assert (folder.MODEL_FILE, folder.PREDICTIONS_FILE) == ("model.keras", "predictions.npz")
+    assert (folder.LOCK_FILE, folder.LOG_FILE) == ("trainer.lock", "trainer.log")
+    assert folder.LATEST_CHECKPOINT_FILE == "latest.json"
+    assert TERMINAL_EVENTS == {"finished", "stopped", "failed"}
 
 
 @pytest.mark.parametrize(
@@ -93,12 +89,13 @@ def test_run_folder_existence_checks(tmp_path: Path) -> None:
     run.path.mkdir()
     assert not run.exists  # an empty folder is not a run
     run.config_path.write_text('preset = "fast"\n')
-    assert run.exists and run.has_config and not run.has_events
-    assert not (run.has_model or run.has_predictions or run.has_checkpoint)
-    run.model_path.write_bytes(b"zip")
-    run.checkpoint_dir.mkdir()
-    (run.checkpoint_dir / "latest.json").write_text("{}")
-    assert run.has_model and run.has_checkpoint
+    assert run.exists
+    run.config_path.unlink()
+    run.events_path.write_text("")
+    assert run.exists  # events without a config (a run started by hand)
+    run.events_path.unlink()
+    run.events_path.mkdir()
+    assert not run.exists  # a folder named events.jsonl is no events file
 
 
 def test_run_folder_is_frozen_and_hashable() -> None:
@@ -110,20 +107,15 @@ def test_run_folder_is_frozen_and_hashable() -> None:
 
 def test_run_folder_lock_refuses_a_second_trainer(tmp_path: Path) -> None:
     run = write_run(tmp_path, "r", "running", epochs_done=1)
-    assert run.lock_alive()
     with pytest.raises(RunLockedError, match="already being trained"):
         run.lock().acquire()
 
 
-def test_the_runs_tail_follows_its_events(tmp_path: Path) -> None:
+def test_the_runs_tail_reads_its_events(tmp_path: Path) -> None:
     run = write_run(tmp_path, "r", "finished", epochs_done=2, epochs_total=2)
-    stop = threading.Event()
-    seen = []
-    for event in run.tail().follow(stop, interval=0.01):
-        seen.append(event)
-        if event["type"] == "finished":
-            stop.set()
-    assert seen == run.events()
+    tail = run.tail()
+    assert tail.poll() == run.events() and run.events()[-1].type == "finished"
+    assert tail.poll() == []
 
 
 # --- summaries and listing -----------------------------------------------------------------------
@@ -300,6 +292,50 @@ def test_create_run_folder_refuses_bad_names(tmp_path: Path, name: str) -> None:
         create_run_folder(tmp_path, name)
 
 
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("2026-11-25_1915_fast", True),
+        ("a", True),
+        ("run..2", True),
+        ("", False),
+        (".", False),
+        ("..", False),
+        (".hidden", False),
+        ("a/b", False),
+        ("a/", False),
+        ("../escape", False),
+        ("/abs", False),
+    ],
+)
+def test_valid_run_name(name: str, valid: bool) -> None:
+    assert valid_run_name(name) is valid
+
+
+def test_the_scanner_lists_as_list_runs_and_reuses_summaries(models_dir: Path) -> None:
+    scanner = RunScanner(models_dir)
+    assert scanner.scan() == list_runs(models_dir)
+    again = scanner.scan()
+    assert again == list_runs(models_dir)
+    finished = next(summary for summary in again if summary.name == "run-finished")
+    assert any(summary is finished for summary in scanner.scan())  # unchanged: not re-read
+    assert RunScanner(models_dir / "missing").scan() == []
+
+
+def test_newest_first_breaks_ties_by_name() -> None:
+    runs = [_summary("a", "finished", updated=1.0), _summary("c", "finished", updated=1.0),
+            _summary("b", "finished", updated=2.0), _summary("d", "created")]  # fmt: skip
+    assert [run.name for run in newest_first(runs)] == ["b", "c", "a", "d"]
+
+
+@pytest.mark.parametrize(
+    ("fraction", "digits", "text"),
+    [(None, 1, "-"), (0.8734, 1, "87.3%"), (0.8734, 2, "87.34%"), (1.0, 2, "100.00%")],
+)
+def test_format_percent(fraction: float | None, digits: int, text: str) -> None:
+    assert format_percent(fraction, digits) == text
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 
@@ -387,14 +423,16 @@ def test_write_run_predictions_match_the_contract(tmp_path: Path) -> None:
 def test_write_run_events_rise_and_end_right(tmp_path: Path) -> None:
     run = write_run(tmp_path, "r", "finished", epochs_done=10, with_predictions=False)
     events = run.events()
-    epochs = [event for event in events if event["type"] == "epoch_ended"]
-    assert [event["epoch"] for event in epochs] == list(range(1, 11))
-    assert epochs[-1]["val_accuracy"] > epochs[0]["val_accuracy"] + 0.2
-    assert epochs[-1]["accuracy"] > epochs[0]["accuracy"] + 0.2
-    assert (events[0]["type"], events[-1]["type"]) == ("run_started", "finished")
-    assert any(event["type"] == "batch" for event in events)
-    assert not run.has_predictions
-    times = [event["time"] for event in events]
+    epochs = [event for event in events if isinstance(event, EpochEnded)]
+    assert [event.epoch for event in epochs] == list(range(1, 11))
+    first, last = epochs[0], epochs[-1]
+    assert first.val_accuracy is not None and first.accuracy is not None
+    assert last.val_accuracy is not None and last.val_accuracy > first.val_accuracy + 0.2
+    assert last.accuracy is not None and last.accuracy > first.accuracy + 0.2
+    assert (events[0].type, events[-1].type) == ("run_started", "finished")
+    assert any(event.type == "batch" for event in events)
+    assert not run.predictions_path.exists()
+    times = [event.time or 0.0 for event in events]
     assert times == sorted(times)
 
 
@@ -404,9 +442,10 @@ def test_fake_events_of_created_run_is_empty() -> None:
         fake_events("paused", 1)
 
 
-def test_runs_module_imports_no_tensorflow_keras_or_textual() -> None:
+def test_run_folder_modules_import_no_tensorflow_keras_or_textual() -> None:
     code = (
-        "import sys, cifar_tui.core.rundir.runs; "
+        "import sys, cifar_tui.core.rundir.listing, cifar_tui.core.rundir.naming, "
+        "cifar_tui.core.rundir.runs_table, cifar_tui.core.rundir.live; "
         "print(sorted(m for m in ('tensorflow', 'keras', 'textual') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -14,7 +14,9 @@ import pytest
 
 from cifar_tui.core.config_files import save_config
 from cifar_tui.core.presets import preset
-from cifar_tui.core.rundir.runs import RunFolder, list_runs
+from cifar_tui.core.rundir.event_types import EpochEnded
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import list_runs
 
 pytestmark = [
     pytest.mark.slow,
@@ -104,7 +106,7 @@ def test_start_a_tiny_run_from_the_form_and_see_an_epoch(
     status = _wait_until_done(models)
     assert status == "finished"
     run = RunFolder(list_runs(models)[0].path)
-    assert [e["epoch"] for e in run.events() if e["type"] == "epoch_ended"] == [1, 2]
+    assert [e.epoch for e in run.events() if isinstance(e, EpochEnded)] == [1, 2]
     app.wait_for(lambda screen: "finished" in screen, timeout=10)
     app.keys("q")  # nothing trains any more, so it quits without asking
     app.wait_for(lambda screen: "cifar-tui" not in screen and "Monitor" not in screen, 10)

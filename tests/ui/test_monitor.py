@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -16,13 +15,18 @@ from textual.widget import Widget
 from ui_support import FAILED, FINISHED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
-from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
-from cifar_tui.messages import BatchProgress, EpochEnded, RunFinished
+from cifar_tui.core.rundir import event_types
+from cifar_tui.core.rundir.event_types import Batch, Event, Failed, Finished, RunStarted, Stopped
+from cifar_tui.core.rundir.events import EventWriter
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.naming import create_run_folder
 from cifar_tui.ui.monitor.curves_pane import CurvesPane
 from cifar_tui.ui.monitor.epoch_table import BEST, EpochTable
 from cifar_tui.ui.monitor.progress_panel import ProgressPanel, bar, format_duration
-from cifar_tui.ui.monitor.run_monitor import RunMonitor, messages_for_events
+from cifar_tui.ui.monitor.run_monitor import RunMonitor
 from cifar_tui.ui.monitor.run_status import Fact, RunStatus, status_lines
+from cifar_tui.ui.monitor.run_tail import messages_for_events
+from cifar_tui.ui.monitor.tail_messages import BatchProgress, EpochEnded, RunFinished
 
 
 async def test_opening_a_finished_run_plots_every_epoch(
@@ -122,16 +126,23 @@ async def test_switching_runs_restarts_the_tail(app_factory: Callable[..., Cifar
 
 
 def test_batch_bursts_collapse_to_the_last() -> None:
-    events: list[dict[str, Any]] = [
-        {"type": "batch", "step": 1},
-        {"type": "batch", "step": 2},
-        {"type": "epoch_ended", "epoch": 1},
-        {"type": "batch", "step": 3},
-    ]
+    events = [Batch(step=1), Batch(step=2), event_types.EpochEnded(epoch=1), Batch(step=3)]
     messages = messages_for_events("run", events, follow=1, live=True, log_tail=[])
     assert [type(m).__name__ for m in messages] == ["EpochEnded", "BatchProgress"]
-    assert BatchProgress("run", {}, 1).can_replace(BatchProgress("run", {}, 1))
-    assert not BatchProgress("run", {}, 2).can_replace(BatchProgress("run", {}, 1))
+    assert messages[-1].event == Batch(step=3)  # type: ignore[attr-defined]
+    assert BatchProgress("run", Batch(), 1).can_replace(BatchProgress("run", Batch(), 1))
+    assert not BatchProgress("run", Batch(), 2).can_replace(BatchProgress("run", Batch(), 1))
+
+
+def test_each_event_type_becomes_its_message() -> None:
+    events = [RunStarted(), event_types.EpochEnded(epoch=1), Finished(), Failed(message="m"),
+              Event(type="epoch_ended"), Event(type="newer_writers_event"), Stopped()]  # fmt: skip
+    messages = messages_for_events("run", events, follow=1, live=False, log_tail=["x"])
+    assert [type(m).__name__ for m in messages] == [
+        "EventArrived", "EpochEnded", "RunFinished", "RunFailed", "EventArrived", "EventArrived",
+        "EventArrived"]  # fmt: skip
+    assert [m.event for m in messages] == events  # type: ignore[attr-defined]
+    assert messages[3].log_tail == ["x"] and not messages[3].live  # type: ignore[attr-defined]
 
 
 def test_progress_helpers() -> None:
@@ -166,14 +177,16 @@ def test_eta_before_and_after_the_first_epoch(
     panel = ProgressPanel()
     panel.active = True
     epochs = 3 if len(epochs_ended) < 3 else 8
-    panel.started({"epochs": epochs, "steps_per_epoch": 100})
+    panel.started(RunStarted(epochs=epochs, steps_per_epoch=100))
     for seconds in epochs_ended:
         panel.epoch_ended(
-            {"epoch": len(panel.epoch_seconds) + 1, "epochs": epochs, "seconds": seconds}
+            event_types.EpochEnded(
+                epoch=len(panel.epoch_seconds) + 1, epochs=epochs, seconds=seconds
+            )
         )
     epoch = len(epochs_ended) + 1
     for when, step in batches:
-        panel.batch({"epoch": epoch, "step": step, "steps": 100, "time": when})
+        panel.batch(Batch(epoch=epoch, step=step, steps=100, time=when))
     assert panel.eta_seconds() == (pytest.approx(eta) if eta is not None else None)
     assert panel.eta_is_rough == rough
 

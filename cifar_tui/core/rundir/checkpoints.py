@@ -22,8 +22,8 @@ import numpy as np
 
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.atomic import atomic_write_bytes, atomic_write_text
+from cifar_tui.core.rundir.folder import LATEST_CHECKPOINT_FILE
 
-LATEST_FILE = "latest.json"
 _CHECKPOINT_FILE = re.compile(r"epoch-\d+-step-\d+\.npz")
 _TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{8}\.tmp.*")  # what atomic writes name their temp files
 
@@ -55,8 +55,9 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
     previous = read_latest(directory)
     info = CheckpointInfo(path.name, epoch, step, list(mean), list(std))
+    index = json.dumps(asdict(info), indent=2) + "\n"
     try:
-        atomic_write_text(directory / LATEST_FILE, json.dumps(asdict(info), indent=2) + "\n")
+        atomic_write_text(directory / LATEST_CHECKPOINT_FILE, index)
     except BaseException:
         if previous is None or previous.file != path.name:
             path.unlink(missing_ok=True)  # nothing names it: give its space back (disk full)
@@ -99,7 +100,7 @@ def remove_leftovers(directory: Path, latest: CheckpointInfo | None) -> list[Pat
 
 def read_latest(directory: Path) -> CheckpointInfo | None:
     """The checkpoint `latest.json` names, or None when there is none yet."""
-    latest = directory / LATEST_FILE
+    latest = directory / LATEST_CHECKPOINT_FILE
     if not latest.exists():
         return None
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import socket
@@ -16,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.rundir.fields import finite_number
 
 __all__ = ["RunLock", "RunLockedError", "holder_alive", "lock_holder_alive", "read_lock"]
 
@@ -64,12 +64,6 @@ def read_lock(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _as_time(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def _process_start_time(pid: int) -> float | None:
     # Linux only: /proc/<pid>/stat field 22 is the start time in clock ticks since boot.
     try:
@@ -98,7 +92,7 @@ def holder_alive(info: dict[str, Any] | None) -> bool:
         return False
     except PermissionError:
         return True  # the pid exists but belongs to another user
-    process_started, lock_started = _process_start_time(pid), _as_time(info.get("started"))
+    process_started, lock_started = _process_start_time(pid), finite_number(info.get("started"))
     if process_started is not None and lock_started is not None:
         # After a reboot the dead trainer's pid may belong to an unrelated, younger process.
         return process_started <= lock_started + _REUSE_SLACK_SECONDS
@@ -118,7 +112,7 @@ def lock_holder_alive(path: Path) -> bool:
 
 
 def _clock(timestamp: Any) -> str:
-    number = _as_time(timestamp)
+    number = finite_number(timestamp)
     if number is None:
         return "an unknown time"
     moment = datetime.fromtimestamp(number)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -14,6 +13,7 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
+from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.ui.monitor.curve_ticks import epoch_ticks, value_ticks
 
 VIEWS = ("all", "loss", "accuracy", "lr")
@@ -44,17 +44,12 @@ class History:
     val_accuracy: list[float | None] = field(default_factory=list)
     learning_rate: list[float | None] = field(default_factory=list)
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: EpochEnded) -> None:
         """Append an epoch_ended event; a repeated epoch (after a resume) replaces its tail."""
-        epoch = event.get("epoch")
-        if not isinstance(epoch, int):
-            return
-        self.truncate(epoch - 1)
-        self.epochs.append(epoch)
+        self.truncate(event.epoch - 1)
+        self.epochs.append(event.epoch)
         for name in ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
-            value = event.get(name)
-            number = float(value) if isinstance(value, int | float) else None
-            getattr(self, name).append(number)
+            getattr(self, name).append(getattr(event, name))
 
     def truncate(self, last_epoch: int) -> None:
         """Forget epochs after `last_epoch`."""
@@ -246,7 +241,7 @@ class CurvesPane(Widget):
         self.history = History()
         self._schedule_redraw()
 
-    def add_epoch(self, event: dict[str, Any]) -> None:
+    def add_epoch(self, event: EpochEnded) -> None:
         """Add one epoch_ended event; the plots redraw within REDRAW_SECONDS."""
         self.history.add(event)
         self._schedule_redraw()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from rich.text import Text
 
+from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.ui.common.steady_table import SteadyTable
 
 BEST = "★"
@@ -24,18 +22,12 @@ COLUMNS = (
     ("seconds", "time", 6),
     ("images_per_second", "img/s", 7),
 )
-"""(event key, header, width): fixed widths, so rows never re-lay the table out as they arrive."""
+"""(EpochEnded field, header, width): fixed widths, so rows never re-lay the table out as they
+arrive."""
 
 
-def _number(value: Any) -> float | None:
-    # Events may be hand-edited, and json.loads reads NaN and Infinity: only finite numbers count.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _cell(key: str, event: dict[str, Any]) -> str:
-    value = _number(event.get(key))
+def _cell(key: str, event: EpochEnded) -> str:
+    value: float | None = getattr(event, key)
     if value is None:
         return "-"
     if key == "epoch":
@@ -56,7 +48,7 @@ class EpochTable(SteadyTable):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-        self._events: list[dict[str, Any]] = []
+        self._events: list[EpochEnded] = []
         self._best_epoch: int | None = None
         self._best_value: float | None = None
 
@@ -83,21 +75,19 @@ class EpochTable(SteadyTable):
 
     def truncate(self, last_epoch: int) -> None:
         """Drop rows after `last_epoch`."""
-        kept = [event for event in self._events if event["epoch"] <= last_epoch]
+        kept = [event for event in self._events if event.epoch <= last_epoch]
         if len(kept) != len(self._events):
             self.reset()
             for event in kept:
                 self.add_epoch(event)
 
-    def add_epoch(self, event: dict[str, Any]) -> None:
+    def add_epoch(self, event: EpochEnded) -> None:
         """Add a row for an epoch_ended event and move the best mark if it beat the best."""
-        epoch = event.get("epoch")
-        if not isinstance(epoch, int) or isinstance(epoch, bool):
-            return
+        epoch = event.epoch
         self.truncate(epoch - 1)
         at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         self._events.append(event)
-        value = _number(event.get("val_accuracy"))
+        value = event.val_accuracy
         is_best = value is not None and (self._best_value is None or value > self._best_value)
         cells: list[str | Text] = [
             Text(_cell(key, event), justify="right") for key, _, _ in COLUMNS
@@ -118,5 +108,5 @@ class EpochTable(SteadyTable):
         self.update_cell(str(epoch), "mark", Text(mark, style=style))
 
     def _val_text(self, epoch: int) -> str:
-        event = next(event for event in self._events if event["epoch"] == epoch)
+        event = next(event for event in self._events if event.epoch == epoch)
         return _cell("val_accuracy", event)

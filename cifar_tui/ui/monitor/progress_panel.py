@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
+
+from cifar_tui.core.rundir.event_types import Batch, EpochEnded, RunStarted
 
 DONE, LEFT = "█", "░"
 """Bar cells; two shapes, so the bar reads with NO_COLOR too."""
@@ -60,42 +61,39 @@ class ProgressPanel(Widget):
         """Whether a trainer is running; the ETA shows only then."""
         self.refresh()
 
-    def started(self, event: dict[str, Any]) -> None:
+    def started(self, event: RunStarted) -> None:
         """A run_started event: totals, and where a resume starts."""
-        self.epochs_total = _int(event.get("epochs")) or self.epochs_total
-        self.steps = _int(event.get("steps_per_epoch")) or self.steps
-        self.epochs_done = _int(event.get("initial_epoch")) or 0
-        self.epoch, self.step = None, _int(event.get("initial_step")) or 0
+        self.epochs_total = event.epochs or self.epochs_total
+        self.steps = event.steps_per_epoch or self.steps
+        self.epochs_done = event.initial_epoch or 0
+        self.epoch, self.step = None, event.initial_step or 0
         self.refresh()
 
-    def batch(self, event: dict[str, Any]) -> None:
+    def batch(self, event: Batch) -> None:
         """A batch event: where the epoch in progress stands."""
-        epoch = _int(event.get("epoch")) or self.epoch
+        epoch = event.epoch or self.epoch
         if epoch != self.epoch:
             self._epoch_batches = []
         self.epoch = epoch
-        self.step = _int(event.get("step")) or 0
-        when = _number(event.get("time"))
-        if when is not None:
+        self.step = event.step or 0
+        if event.time is not None:
             # The events' own times, not arrival: a reopened app replays a whole epoch at once.
-            self._epoch_batches = [*self._epoch_batches[:1], (when, self.step)]
-        self.steps = _int(event.get("steps")) or self.steps
-        speed = _number(event.get("images_per_second"))
-        if speed is not None:
-            self.images_per_second = speed
+            self._epoch_batches = [*self._epoch_batches[:1], (event.time, self.step)]
+        self.steps = event.steps or self.steps
+        if event.images_per_second is not None:
+            self.images_per_second = event.images_per_second
         self.refresh()
 
-    def epoch_ended(self, event: dict[str, Any]) -> None:
+    def epoch_ended(self, event: EpochEnded) -> None:
         """An epoch_ended event."""
-        self.epochs_done = _int(event.get("epoch")) or self.epochs_done
-        self.epochs_total = _int(event.get("epochs")) or self.epochs_total
+        self.epochs_done = event.epoch or self.epochs_done
+        self.epochs_total = event.epochs or self.epochs_total
         self.epoch, self.step = None, self.steps or 0  # the step bar stays full until the next
-        seconds = _number(event.get("seconds"))
-        if seconds is not None and seconds >= 0 and not event.get("partial"):
+        seconds = event.seconds
+        if seconds is not None and seconds >= 0 and not event.partial:
             self.epoch_seconds.append(seconds)
-        speed = _number(event.get("images_per_second"))
-        if speed is not None:
-            self.images_per_second = speed
+        if event.images_per_second is not None:
+            self.images_per_second = event.images_per_second
         self.refresh()
 
     def set_active(self, active: bool) -> None:
@@ -163,15 +161,3 @@ class ProgressPanel(Widget):
             Text(f"{100 * in_epoch:3.0f}%  {speed} img/s"),
         )
         return table
-
-
-def _number(value: Any) -> float | None:
-    # Events may be hand-edited, and json.loads reads NaN and Infinity: only finite numbers count.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _int(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +13,15 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from cifar_tui.core.rundir.runs import TERMINAL_EVENTS, RunFolder
-from cifar_tui.messages import (
+from cifar_tui.core.rundir.event_types import Event, PredictionsSaved, RunStarted
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.status import run_status
+from cifar_tui.ui.monitor.curves_pane import CurvesPane
+from cifar_tui.ui.monitor.epoch_table import EpochTable
+from cifar_tui.ui.monitor.progress_panel import ProgressPanel
+from cifar_tui.ui.monitor.run_status import Fact, RunStatus
+from cifar_tui.ui.monitor.run_tail import follow_run
+from cifar_tui.ui.monitor.tail_messages import (
     BatchProgress,
     EpochEnded,
     EventArrived,
@@ -24,18 +29,7 @@ from cifar_tui.messages import (
     RunFinished,
     TrainerAlive,
 )
-from cifar_tui.ui.monitor.curves_pane import CurvesPane
-from cifar_tui.ui.monitor.epoch_table import EpochTable
-from cifar_tui.ui.monitor.progress_panel import ProgressPanel
-from cifar_tui.ui.monitor.run_status import Fact, RunStatus
-from cifar_tui.ui.monitor.run_tail import (
-    LOCK_CHECK_SECONDS,
-    POLL_SECONDS,
-    messages_for_events,
-    read_log_tail,
-    trainer_running,
-)
-from cifar_tui.ui.runs.runs_list import STATUS_MARKS, run_notes
+from cifar_tui.ui.runs.runs_list import STATUS_MARKS
 
 
 class RunMonitor(Widget):
@@ -52,8 +46,8 @@ class RunMonitor(Widget):
         super().__init__(id=id, classes=classes)
         self.run: RunFolder | None = None
         self._follow = 0
-        self._started: dict[str, Any] = {}
-        self._last_type: str | None = None
+        self._started: RunStarted | None = None
+        self._last: Event | None = None
         self._test_accuracy: float | None = None
         self._notes: list[str] = []
         self._tail_worker: Worker[None] | None = None
@@ -85,19 +79,15 @@ class RunMonitor(Widget):
         """created, starting, running, finished, stopped, failed or interrupted."""
         if self.launch_error:
             return "failed"
-        if self._alive:
-            return "running"
-        if self._last_type in TERMINAL_EVENTS:
-            return str(self._last_type)
-        if self._last_type is None:
-            return "starting" if self.launching else "created"
-        return "interrupted"
+        # The worker decided `_alive` from the lock (trainer_running): no lock time needed here.
+        status = run_status(self._last, self._alive)
+        return "starting" if status == "created" and self.launching else status
 
     def show_run(self, run: RunFolder | None, launching: bool = False) -> None:
         """Follow `run` from the start of its events (None: show nothing)."""
         self.run = run
         self._follow += 1
-        self._started, self._last_type, self._test_accuracy = {}, None, None
+        self._started, self._last, self._test_accuracy = None, None, None
         self._notes = []
         self._alive, self.launching, self.launch_error = False, launching, None
         self.loaded = False
@@ -122,33 +112,13 @@ class RunMonitor(Widget):
     )
     def follow(self, run: RunFolder, follow: int) -> None:
         """Post a message per event of `run` (those so far, then new ones) until cancelled."""
-        worker = get_current_worker()
-        tail, live, alive, last = run.tail(), False, None, None
-        next_check = 0.0
-        while not worker.cancelled_event.is_set():
-            try:
-                # Only the latest batch event of a poll is shown (messages_for_events): the others
-                # are not even parsed, which matters when a 125-epoch run is opened.
-                events = tail.poll(latest_batch_only=True)
-            except OSError:  # e.g. events.jsonl is a folder: the notes say so; keep checking
-                events = []
-            if events:
-                last = events[-1]
-                failed = any(event["type"] == "failed" for event in events)
-                log_tail = read_log_tail(run) if failed else []
-                for message in messages_for_events(run.name, events, follow, live, log_tail):
-                    self.post_message(message)
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + LOCK_CHECK_SECONDS
-                running = trainer_running(run, last)
-                if running != alive:
-                    alive = running
-                    # Before TrainerAlive, which marks the run loaded: the notes are part of it.
-                    # Checked again when the trainer stops: a killed one may leave a torn line.
-                    self.post_message(self.NotesRead(run_notes(run, running), follow))
-                    self.post_message(TrainerAlive(run.name, running, follow))
-            live = True
-            worker.cancelled_event.wait(POLL_SECONDS)
+        follow_run(
+            run,
+            follow,
+            post=self.post_message,
+            notes_read=lambda notes: self.NotesRead(notes, follow),
+            cancelled=get_current_worker().cancelled_event,
+        )
 
     def _mine(self, message: Any) -> bool:
         return message.follow == self._follow
@@ -157,57 +127,50 @@ class RunMonitor(Widget):
         message.stop()  # only this widget needs the per-event messages (finished/failed bubble)
         if not self._mine(message):
             return
-        event = message.event
-        self._last_type = event["type"]
+        event = self._last = message.event
         self.launching = False
-        if event["type"] == "run_started":
+        if isinstance(event, RunStarted):
             self._started = event
             self.launch_error = None
             self._show_failure(None)
-            initial = event.get("initial_epoch")
-            if isinstance(initial, int) and not isinstance(initial, bool):
-                self.query_one(CurvesPane).truncate(initial)
-                self.query_one(EpochTable).truncate(initial)
+            if event.initial_epoch is not None:
+                self.query_one(CurvesPane).truncate(event.initial_epoch)
+                self.query_one(EpochTable).truncate(event.initial_epoch)
             self.query_one(ProgressPanel).started(event)
-        elif event["type"] == "predictions_saved":
-            self._note_test_accuracy(event)
+        elif isinstance(event, PredictionsSaved):
+            self._note_test_accuracy(event.test_accuracy)
         self._show_status()
 
     def on_epoch_ended(self, message: EpochEnded) -> None:
         message.stop()
         if not self._mine(message):
             return
-        self._last_type = "epoch_ended"
-        event = _finite(message.event)
+        event = self._last = message.event
         self.query_one(ProgressPanel).epoch_ended(event)
         self.query_one(CurvesPane).add_epoch(event)
         self.query_one(EpochTable).add_epoch(event)
-        self._note_test_accuracy(event)
+        self._note_test_accuracy(event.test_accuracy)
         self._show_status()
 
     def on_batch_progress(self, message: BatchProgress) -> None:
         message.stop()
         if self._mine(message):
-            self._last_type = "batch"
+            self._last = message.event
             self.query_one(ProgressPanel).batch(message.event)
 
     def on_run_finished(self, message: RunFinished) -> None:
         if self._mine(message):
-            self._last_type = "finished"
-            self._note_test_accuracy(message.event)
+            self._last = message.event
+            self._note_test_accuracy(message.event.test_accuracy)
             self._show_status()
 
     def on_run_failed(self, message: RunFailed) -> None:
         if not self._mine(message):
             return
-        self._last_type = "failed"
-        event = message.event
-        text = Text(f"Failed: {event.get('message') or event.get('error') or 'unknown error'}")
+        event = self._last = message.event
+        text = Text(f"Failed: {event.summary or 'unknown error'}")
         text.stylize("bold")
-        written = event.get("log_tail")
-        lines = message.log_tail or (
-            [str(line) for line in written] if isinstance(written, list) else []
-        )
+        lines = message.log_tail or list(event.log_tail or ())
         if lines:
             name = self.run.log_path.name if self.run else "trainer.log"
             text.append(f"\nlast lines of {name}:\n", style="dim")
@@ -236,8 +199,7 @@ class RunMonitor(Widget):
             self._notes = message.notes
             self._show_status()
 
-    def _note_test_accuracy(self, event: dict[str, Any]) -> None:
-        value = _fraction(event.get("test_accuracy"))
+    def _note_test_accuracy(self, value: float | None) -> None:
         if value is not None:
             self._test_accuracy = value
 
@@ -277,40 +239,22 @@ class RunMonitor(Widget):
     def _setup(self) -> list[Fact]:
         """What the run trains with, from its run_started event (a hand-edited one may hold
         anything), in the order facts are dropped when narrow: the last first."""
-        started = self._started
-        config = started.get("config")
-        preset = config.get("preset") if isinstance(config, dict) else None
-        strategy = started.get("strategy")
-        replicas = started.get("replicas")
+        started = self._started or RunStarted()
+        config = started.config or {}
+        strategy = _text(started.strategy)
         return [
-            Fact(_text(preset)),
-            Fact(_text(started.get("device"))),
-            Fact(_text(started.get("mixed_precision"))),
-            Fact(f"{_text(strategy)} x{_text(replicas) or '?'}" if _text(strategy) else ""),
+            Fact(_text(config.get("preset"))),
+            Fact(_text(started.device)),
+            Fact(_text(started.mixed_precision)),
+            Fact(f"{strategy} x{_text(started.replicas) or '?'}" if strategy else ""),
         ]
 
 
-def _text(value: Any) -> str:
-    """A scalar event field as one line of text ("" for none, a list or a table)."""
+def _text(value: object) -> str:
+    """An event field as one line of text ("" for none, a list or a table)."""
     if value is None or isinstance(value, dict | list):
         return ""
     return " ".join(str(value).split())
-
-
-def _finite(event: dict[str, Any]) -> dict[str, Any]:
-    """`event` with NaN and infinite numbers as None: the trainer writes them so (json_safe),
-    but json.loads reads NaN and Infinity from a hand-edited file, and plotext cannot draw them."""
-    return {
-        key: None if isinstance(value, float) and not math.isfinite(value) else value
-        for key, value in event.items()
-    }
-
-
-def _fraction(value: Any) -> float | None:
-    """An accuracy from an event: a finite number, else None (JSON may spell NaN)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 SHORT_SCREEN_ROWS = 30
