@@ -157,9 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 APP_VERBS = (None, "watch", "browse")
 """The verbs that open the app, which may start trainers (so may create the models folder)."""
-RUN_ARGUMENTS = {"export": "run", "stop": "run", "watch": "run", "browse": "run"}
-"""Verbs whose argument names a run, by the attribute argparse stores it in."""
-RUN_FIX = "give a run name or a path to a run folder"
+RUN_VERBS = ("export", "stop", "watch", "browse")
+"""Verbs whose RUN argument names a run."""
 
 
 def check_paths(args: argparse.Namespace) -> None:
@@ -188,26 +187,24 @@ def check_paths(args: argparse.Namespace) -> None:
         require_dir(
             args.images, "--images", missing_ok=True, fix="give a folder of <class name>/ folders"
         )
-    if args.verb in RUN_ARGUMENTS:
-        _check_run(getattr(args, RUN_ARGUMENTS[args.verb]), args.models_dir, "RUN")
+    if args.verb in RUN_VERBS:
+        _check_run(args.run, args.models_dir, "RUN")
 
 
 def _check_run(spec: str, models_dir: Path, what: str) -> None:
-    """A RUN that names something of the wrong kind (same lookup order as resolve_run)."""
-    given = Path(spec).expanduser() if spec.strip() else None
-    if given is None:
-        return  # resolve_run says that an empty name is no run
-    candidates = [models_dir / spec] if given.name == spec and spec not in (".", "..") else []
-    candidates.append(given)
-    if any(candidate.is_dir() for candidate in candidates):
-        return  # resolve_run decides whether the folder is a run
-    for candidate in candidates:
-        if candidate.exists() or candidate.is_symlink():
-            require_dir(candidate, what, fix=RUN_FIX)
+    """A RUN that is no run: when the path typed is of the wrong kind, say that instead."""
+    from cifar_tui.core.rundir.listing import resolve_run
+
+    try:
+        resolve_run(spec, models_dir)
+    except UserError:  # no run: the verb says so in its own words, unless the kind is wrong
+        typed = Path(spec)
+        if spec.strip() and (typed.exists() or typed.is_symlink()):
+            require_dir(typed, what, fix="give a run name or a path to a run folder")
 
 
 def _check_model(spec: str, models_dir: Path) -> None:
-    """RUN|MODEL: a .keras file, else a run (see commands.models.model_path)."""
+    """RUN|MODEL: a .keras file, else a run (as commands/models.py reads it)."""
     path = Path(spec)
     if path.suffix == ".keras" or path.is_file():
         require_file(path, "model", missing_ok=True, fix="give a .keras file or a run name")

@@ -17,8 +17,11 @@ from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.config_files import save_config
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host.priority import at_normal_priority
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import list_runs
+from cifar_tui.core.rundir.live import read_log_tail
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
-from cifar_tui.core.rundir.runs import RunFolder, list_runs, new_run_name
+from cifar_tui.core.rundir.naming import new_run_name
 
 __all__ = [
     "LaunchedRun",
@@ -163,12 +166,8 @@ def check_launch(
 
 
 def _failure_line(log_path: Path, code: int) -> str:
-    try:
-        lines = [line for line in log_path.read_text(errors="replace").splitlines() if line]
-    except OSError:
-        lines = []
-    last = lines[-1].strip() if lines else "(no output)"
-    return f"trainer exited with code {code}: {last}"
+    tail = read_log_tail(log_path, lines=1)
+    return f"trainer exited with code {code}: {tail[-1].strip() if tail else '(no output)'}"
 
 
 def request_stop(run: RunFolder) -> int:
