@@ -114,7 +114,7 @@ def test_each_run_keeps_its_own_pauses_flag(
                                                   (3, 720, 0.91, 60)]
         ]  # fmt: skip
         (tmp_path / name).mkdir()
-        (tmp_path / name / "events.jsonl").write_text("\n".join(map(json.dumps, events)))
+        (tmp_path / name / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     monkeypatch.setattr(
         "sys.argv",
         ["time_to_accuracy.py", str(tmp_path / "a"), str(tmp_path / "b"),
