@@ -45,33 +45,33 @@ Prints markdown tables; the goals are 50 ms to the end of the repaint and 20 KB/
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import os
-import pty
-import select
-import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fcntl import ioctl
 from pathlib import Path
 
-from cifar_tui.core.rundir.events import BATCH_EVENT_INTERVAL, EventWriter
-from cifar_tui.core.rundir.runs import RunFolder, create_run_folder
+from benchkit import (
+    QUIET_SECONDS,
+    Chunk,
+    Response,
+    Terminal,
+    bursts,
+    cifar_tui_argv,
+    describe,
+    markdown_table,
+    stop_process,
+)
+from streamed_run import BATCH_SECONDS, start_trainer, stream, write_history
 
-QUIET_SECONDS = 0.020
-"""A gap this long ends a burst of output (Textual paints at most 60 frames a second)."""
-RECIPE_EPOCHS = 125
-STEPS_PER_EPOCH = 352
-BATCH_SECONDS = BATCH_EVENT_INTERVAL
+from cifar_tui.core.rundir.events import BATCH_EVENT_INTERVAL
+from cifar_tui.core.rundir.folder import RunFolder
+
 MONITOR_READY = (b"Curves", b"img/s")
 """The monitor's first frame: its footer's curves key and the step progress bar."""
 PANE_PRESSES = (
@@ -88,135 +88,9 @@ CURVE_PRESSES = (
 )
 """The curves pane's cycle from its first view, "all"; the markers are the plot titles (the
 streaming batch events repaint only the progress bars and the GPU pane)."""
-SYNC_QUERY = b"\x1b[?2026$p"
-SYNC_REPLY = b"\x1b[?2026;2$y"
-"""Textual asks whether the terminal has synchronized output (DEC mode 2026, in tmux 3.4+, kitty,
-WezTerm, iTerm2, foot...); answering "supported, off" makes it bracket every frame with
-SYNC_START/SYNC_END, and such a terminal shows a frame only once it has all of it."""
-SYNC_START = b"\x1b[?2026h"
-SYNC_END = b"\x1b[?2026l"
 EXCLUDE_BEFORE = BATCH_EVENT_INTERVAL + 0.2
 """A non-batch event this long before a press may still be repainting (the tail's poll + 0.1 s
 plot redraw timer + a frame), so such a press is left out."""
-
-
-# --- parsing what the terminal received (pure functions) ----------------------------------------
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One read from the pty master: when it returned and what it held."""
-
-    time: float
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Burst:
-    """Output with no gap longer than the quiet time: first and last read, all bytes."""
-
-    start: float
-    end: float
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Response:
-    """What a key press got, in seconds after the key was written."""
-
-    first_byte: float
-    repaint_done: float
-    bytes: int
-    frame_done: float | None = None
-    """End of the synchronized frame that holds the marker: when the repaint shows on a terminal
-    with synchronized output (None without it). Unlike `repaint_done` it cannot run on into a
-    progress-bar frame that follows within the quiet time."""
-    cpu: float = 0.0
-    """Seconds the app's threads ran from the key to the end of the repaint (and its quiet)."""
-    waited: float = 0.0
-    """Seconds the app's threads were runnable but waited for a CPU (other processes ran)."""
-
-
-def bursts(chunks: Sequence[Chunk], quiet: float = QUIET_SECONDS) -> list[Burst]:
-    """Group reads into bursts: a new burst starts after a gap of more than `quiet` seconds."""
-    groups: list[list[Chunk]] = []
-    for chunk in chunks:
-        if groups and chunk.time - groups[-1][-1].time <= quiet:
-            groups[-1].append(chunk)
-        else:
-            groups.append([chunk])
-    return [
-        Burst(group[0].time, group[-1].time, b"".join(chunk.data for chunk in group))
-        for group in groups
-    ]
-
-
-def key_response(
-    chunks: Sequence[Chunk],
-    sent: float,
-    marker: bytes,
-    now: float,
-    quiet: float = QUIET_SECONDS,
-) -> Response | None:
-    """The response to a key written at `sent`, once it is complete; else None.
-
-    Args:
-        chunks: reads so far (earlier ones are ignored).
-        sent: when the key was written.
-        marker: text only the view the key shows paints; the repaint is the first burst after
-            `sent` that holds it.
-        now: the current time: the marker's burst is complete once `quiet` has passed since its
-            last read with no further read.
-        quiet: the gap that ends a burst.
-
-    Returns:
-        First byte and end of the repaint relative to `sent`, and the repaint's size; None while
-        the marker has not arrived or its burst may still go on.
-    """
-    after = [chunk for chunk in chunks if chunk.time >= sent]
-    groups = bursts(after, quiet)
-    for index, burst in enumerate(groups):
-        if marker in burst.data:
-            if index == len(groups) - 1 and now - burst.end <= quiet:
-                return None  # more of this burst may still come
-            frame = marker_frame(after, marker)
-            return Response(
-                after[0].time - sent,
-                burst.end - sent,
-                len(burst.data),
-                frame_done=None if frame is None else frame[0] - sent,
-            )
-    return None
-
-
-def marker_frame(chunks: Sequence[Chunk], marker: bytes) -> tuple[float, int] | None:
-    """When the synchronized-output frame that holds `marker` arrived whole, and its size.
-
-    None when the output has no such frame (the terminal did not offer synchronized output) or it
-    has not ended yet.
-    """
-    data = b"".join(chunk.data for chunk in chunks)
-    at = data.find(marker)
-    if at < 0:
-        return None
-    start = data.rfind(SYNC_START, 0, at)
-    end = data.find(SYNC_END, at)
-    if start < 0 or end < 0:
-        return None
-    last_byte = end + len(SYNC_END) - 1
-    offset = 0
-    for chunk in chunks:
-        offset += len(chunk.data)
-        if offset > last_byte:
-            return chunk.time, last_byte + 1 - start
-    return None
-
-
-def describe(values: Sequence[float]) -> tuple[float, float, float]:
-    """Median, 90th percentile (nearest rank) and maximum."""
-    ordered = sorted(values)
-    rank = max(math.ceil(0.9 * len(ordered)), 1)
-    return statistics.median(ordered), ordered[rank - 1], ordered[-1]
 
 
 def overlaps_event(sent: float, done: float, event_times: Sequence[float]) -> bool:
@@ -224,289 +98,18 @@ def overlaps_event(sent: float, done: float, event_times: Sequence[float]) -> bo
     return any(sent - EXCLUDE_BEFORE <= moment <= done for moment in event_times)
 
 
-# --- the terminal -------------------------------------------------------------------------------
-
-
-class Terminal:
-    """A process on a pty of a given size; `pump` reads what it writes, stamped."""
-
-    def __init__(
-        self,
-        argv: list[str],
-        columns: int,
-        rows: int,
-        cwd: Path | None = None,
-        synchronized_output: bool = True,
-    ) -> None:
-        self.synchronized_output = synchronized_output
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # child: the app, on a terminal of the given size from its first query
-            try:
-                ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-                os.environ["TERM"] = "xterm-256color"
-                os.environ.pop("NO_COLOR", None)
-                if cwd is not None:
-                    os.chdir(cwd)
-                os.execv(argv[0], argv)
-            finally:
-                os._exit(127)
-        ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        self.chunks: list[Chunk] = []
-
-    def pump(
-        self,
-        until: float,
-        done: Callable[[float], bool] | None = None,
-        poll: float | None = None,
-    ) -> bool:
-        """Read until perf_counter() reaches `until` or `done(now)` is true; returns the latter.
-
-        `done` is asked after each read and, with `poll`, at least every `poll` seconds.
-        """
-        while True:
-            now = time.perf_counter()
-            if done is not None and done(now):
-                return True
-            if now >= until:
-                return False
-            timeout = until - now if poll is None else min(until - now, poll)
-            ready, _, _ = select.select([self.fd], [], [], timeout)
-            if ready:
-                try:
-                    data = os.read(self.fd, 65536)
-                except OSError:  # the app exited
-                    raise RuntimeError(f"the app exited; last output {self.tail()!r}") from None
-                if not data:
-                    raise RuntimeError(f"the app exited; last output {self.tail()!r}")
-                self.chunks.append(Chunk(time.perf_counter(), data))
-                if self.synchronized_output and SYNC_QUERY in data:
-                    os.write(self.fd, SYNC_REPLY)  # as such a terminal answers
-
-    def wait_for(self, markers: Sequence[bytes], timeout: float) -> None:
-        """Read until every marker has arrived (since the start)."""
-        seen = bytearray()
-        count = 0
-
-        def arrived(_now: float) -> bool:
-            nonlocal count
-            for chunk in self.chunks[count:]:
-                seen.extend(chunk.data)
-            count = len(self.chunks)
-            return all(marker in seen for marker in markers)
-
-        if not self.pump(time.perf_counter() + timeout, arrived):
-            raise RuntimeError(f"no {markers} within {timeout} s; last output {self.tail()!r}")
-
-    def wait_quiet(self, quiet: float, timeout: float) -> None:
-        """Read until nothing has arrived for `quiet` seconds (or `timeout`)."""
-        started = time.perf_counter()
-
-        def quiet_now(now: float) -> bool:
-            last = self.chunks[-1].time if self.chunks else started
-            return now - max(last, started) >= quiet
-
-        self.pump(started + timeout, quiet_now, poll=quiet / 4)
-
-    def schedstat(self) -> tuple[float, float]:
-        """Seconds the app's threads have run and have waited runnable, summed (Linux)."""
-        ran = waited = 0
-        for task in Path(f"/proc/{self.pid}/task").glob("*/schedstat"):
-            try:
-                fields = task.read_text().split()
-            except OSError:  # a thread that just ended
-                continue
-            ran, waited = ran + int(fields[0]), waited + int(fields[1])
-        return ran / 1e9, waited / 1e9
-
-    def tail(self) -> bytes:
-        return b"".join(chunk.data for chunk in self.chunks[-5:])[-300:]
-
-    def press(self, key: bytes, marker: bytes, timeout: float = 5.0) -> Response | None:
-        """Write `key` and wait for the burst holding `marker` to end (None: none in time)."""
-        start = len(self.chunks)
-        ran, waited = self.schedstat()
-        sent = time.perf_counter()
-        os.write(self.fd, key)
-        result: list[Response] = []
-
-        def answered(now: float) -> bool:
-            response = key_response(self.chunks[start:], sent, marker, now)
-            if response is not None:
-                result.append(response)
-            return response is not None
-
-        self.pump(sent + timeout, answered, poll=QUIET_SECONDS / 4)
-        if not result:
-            return None
-        ran_after, waited_after = self.schedstat()
-        return dataclasses.replace(result[0], cpu=ran_after - ran, waited=waited_after - waited)
-
-    def close(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
-        os.close(self.fd)
-
-
-# --- the runs -----------------------------------------------------------------------------------
-
-
-def _accuracy(progress: float) -> float:
-    return 0.3 + 0.5 * (1.0 - math.exp(-progress / 8.0))
-
-
-def total_epochs(history: int) -> int:
-    """The run's epoch count: the recipe's, or more so that it never ends while measured."""
-    return max(RECIPE_EPOCHS, history + 100)
-
-
-def _batch(writer: EventWriter, epoch: int, batch: int, batches: int) -> None:
-    accuracy = _accuracy(epoch - 1 + batch / batches)
-    writer.append(
-        "batch",
-        epoch=epoch,
-        step=STEPS_PER_EPOCH * batch // batches,
-        steps=STEPS_PER_EPOCH,
-        loss=round(2.3 * (1.0 - accuracy) + 0.3, 4),
-        accuracy=round(accuracy, 4),
-        images_per_second=round(4500.0 + 100.0 * math.sin(epoch * batches + batch), 1),
-    )
-
-
-def _epoch_end(writer: EventWriter, epoch: int, epochs: int, seconds: float) -> None:
-    accuracy = _accuracy(epoch)
-    writer.append(
-        "epoch_ended",
-        epoch=epoch,
-        epochs=epochs,
-        loss=round(2.3 * (1.0 - accuracy) + 0.3, 4),
-        accuracy=round(accuracy, 4),
-        val_loss=round(2.3 * (1.0 - accuracy) + 0.45, 4),
-        val_accuracy=round(accuracy - 0.03 + 0.01 * math.sin(epoch), 4),
-        test_accuracy=round(accuracy - 0.03, 4),
-        learning_rate=0.001 / (1.0 + 1e-6 * epoch * STEPS_PER_EPOCH),
-        seconds=seconds,
-        train_seconds=seconds * 0.9,
-        images_per_second=round(128 * STEPS_PER_EPOCH / (seconds * 0.9), 1),
-        partial=False,
-    )
-    writer.append("checkpoint_saved", epoch=epoch, step=0, path=f"checkpoint/epoch-{epoch:04d}.npz")
-    writer.append("predictions_saved", epoch=epoch, test_accuracy=round(accuracy - 0.03, 4))
-
-
-def _batches_per_epoch(epoch_seconds: float) -> int:
-    return max(round(epoch_seconds / BATCH_SECONDS), 1)
-
-
-def write_history(
-    models_dir: Path, name: str, history: int, epoch_seconds: float, finished: bool
-) -> RunFolder:
-    """A run with `history` epochs done, batch events included (and, if `finished`, its end),
-    as the trainer writes them at `epoch_seconds` per epoch."""
-    run = create_run_folder(models_dir, name)
-    epochs = total_epochs(history)
-    run.config_path.write_text(f'preset = "recipe-2018"\nepochs = {epochs}\n', encoding="utf-8")
-    batches = _batches_per_epoch(epoch_seconds)
-    with EventWriter(run.events_path, fsync=False) as writer:
-        writer.append(
-            "run_started",
-            run=name,
-            config={"preset": "recipe-2018", "epochs": epochs, "batch_size": 128},
-            device="CPU",
-            strategy="default",
-            replicas=1,
-            mixed_precision="float32",
-            steps_per_epoch=STEPS_PER_EPOCH,
-            epochs=epochs,
-            initial_epoch=0,
-            initial_step=0,
-            pid=os.getpid(),
-            resumed=False,
-        )
-        for epoch in range(1, history + 1):
-            for batch in range(1, batches + 1):
-                _batch(writer, epoch, batch, batches)
-            _epoch_end(writer, epoch, epochs, epoch_seconds)
-        if finished:
-            writer.append("finished", epoch=history, test_accuracy=0.7, test_loss=0.9)
-    return run
-
-
-def stream(run_path: Path, history: int, epoch_seconds: float) -> None:
-    """The streaming trainer stand-in: holds the lock, appends events at the trainer's rates."""
-    run = RunFolder(run_path)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    batches, epochs = _batches_per_epoch(epoch_seconds), total_epochs(history)
-    with run.lock(), EventWriter(run.events_path) as writer:  # fsync per line, as the trainer
-        epoch, tick = history + 1, 0
-        started = time.perf_counter()
-        print("streaming", flush=True)
-        while not stopping and epoch <= epochs:
-            tick += 1
-            delay = started + tick * BATCH_SECONDS - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            batch = (tick - 1) % batches + 1
-            _batch(writer, epoch, batch, batches)
-            if batch == batches:
-                _epoch_end(writer, epoch, epochs, epoch_seconds)
-                epoch += 1
+# --- the runs ---------------------------------------------------------------------------------
 
 
 def start_streamer(run: RunFolder, history: int, epoch_seconds: float) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--stream",
-            str(run.path),
-            "--history",
-            str(history),
-            "--epoch-seconds",
-            str(epoch_seconds),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    """This script as the streaming process (`--stream`); returns once it holds the lock."""
+    argv = [sys.executable, __file__, "--stream", str(run.path), "--history", str(history),
+            "--epoch-seconds", str(epoch_seconds)]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     if process.stdout.readline().strip() != "streaming":
         raise RuntimeError("the streaming process did not start")
     return process
-
-
-def start_trainer(models_dir: Path, data_dir: str, log: Path) -> tuple[subprocess.Popen, RunFolder]:
-    """A real `cifar-tui train`; returns once it has written its first batch event."""
-    name = "bench-real"
-    argv = [
-        sys.executable, "-m", "cifar_tui", "train", "--preset", "quick", "--train-size", "2000",
-        "--epochs", "100", "--data-dir", data_dir, "--models-dir", str(models_dir),
-        "--name", name,
-    ]  # fmt: skip
-    with open(log, "wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    run = RunFolder(models_dir / name)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the trainer exited: {log.read_text()[-2000:]}")
-        if any(event["type"] == "batch" for event in run.events()):
-            return process, run
-        time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("the trainer wrote no batch event in 10 minutes")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -586,28 +189,29 @@ def pooled(label: str, parts: Sequence[Latencies]) -> Latencies:
 
 def non_batch_times(run: RunFolder) -> list[float]:
     return [
-        float(event["time"])
-        for event in run.events()
-        if event["type"] != "batch" and isinstance(event.get("time"), int | float)
+        event.time for event in run.events() if event.type != "batch" and event.time is not None
     ]
 
 
-def app_argv(run: RunFolder, models_dir: Path, priority: str = "idle") -> list[str]:
-    return [sys.executable, "-m", "cifar_tui", "watch", run.name, "--models-dir", str(models_dir),
-            "--app-priority", priority]  # fmt: skip
+def open_app(run: RunFolder, args: argparse.Namespace) -> Terminal:
+    """`cifar-tui watch RUN` on a pty of --size, answering as --no-sync says."""
+    columns, rows = (int(value) for value in args.size.split("x"))
+    argv = cifar_tui_argv("watch", run.name, "--models-dir", str(run.path.parent),
+                          "--app-priority", args.app_priority)  # fmt: skip
+    return Terminal(argv, columns, rows, synchronized_output=not args.no_sync)
 
 
 def print_tables(rates: list[Rate], latencies: list[Latencies], size: str) -> None:
     print(f"Terminal output at {size} (KB = 1000 bytes; goal: 20 KB/s while a run streams)\n")
-    print("| app on | window (s) | bytes | KB/s | bursts/s | bytes/burst | app CPU (% of a core) |")
-    print("|---|---|---|---|---|---|---|")
-    for rate in rates:
-        per_burst = rate.bytes / rate.bursts if rate.bursts else 0
-        print(
-            f"| {rate.label} | {rate.seconds:.1f} | {rate.bytes:,} | "
-            f"{rate.bytes / rate.seconds / 1000:.2f} | {rate.bursts / rate.seconds:.1f} | "
-            f"{per_burst:,.0f} | {100 * rate.cpu / rate.seconds:.1f} |"
-        )
+    header = ("app on", "window (s)", "bytes", "KB/s", "bursts/s", "bytes/burst",
+              "app CPU (% of a core)")  # fmt: skip
+    print(markdown_table(header, [
+        (rate.label, f"{rate.seconds:.1f}", f"{rate.bytes:,}",
+         f"{rate.bytes / rate.seconds / 1000:.2f}", f"{rate.bursts / rate.seconds:.1f}",
+         f"{rate.bytes / rate.bursts if rate.bursts else 0:,.0f}",
+         f"{100 * rate.cpu / rate.seconds:.1f}")
+        for rate in rates
+    ]))  # fmt: skip
     print("\nKey press to repaint while the run streams, ms (goal: repaint done in 50 ms)\n")
     print(
         "| keys | presses kept / left out / missed | first byte: median / p90 / max "
@@ -669,54 +273,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.stream:
         stream(args.stream, args.history, args.epoch_seconds)
         return
-    columns, rows = (int(value) for value in args.size.split("x"))
     load_before = os.getloadavg()[0]
-    rates: list[Rate] = []
-    latencies: list[Latencies] = []
     with tempfile.TemporaryDirectory(prefix="app-latency-") as temporary:
-        models_dir = Path(temporary) / "models"
-        if args.real_trainer:
-            writer, run = start_trainer(models_dir, args.data_dir, Path(temporary) / "train.log")
-            label = "live run (real trainer, quick preset, 2,000 images)"
-        else:
-            run = write_history(models_dir, "live", args.history, args.epoch_seconds, False)
-            writer = start_streamer(run, args.history, args.epoch_seconds)
-            label = (
-                f"live run ({args.history} epochs done; batch every {BATCH_SECONDS:g} s, "
-                f"epoch every {args.epoch_seconds:g} s)"
-            )
-        try:
-            terminal = Terminal(
-                app_argv(run, models_dir, args.app_priority),
-                columns,
-                rows,
-                synchronized_output=not args.no_sync,
-            )
-            try:
-                terminal.wait_for(MONITOR_READY, timeout=60)
-                terminal.pump(time.perf_counter() + args.settle)
-                rates.append(measure_rate(terminal, label, args.window))
-                if args.dump:
-                    args.dump.write_bytes(_dump(rates[-1].chunks))
-                events = lambda: non_batch_times(run)  # noqa: E731
-                panes = measure_presses(terminal, PANE_PRESSES, args.presses, args.spacing, events)
-                curves = measure_presses(
-                    terminal, CURVE_PRESSES, args.presses, args.spacing, events
-                )
-                latencies += [*panes, pooled("1 and 2 together", panes)]
-                latencies += [*curves, pooled("v together", curves)]
-            finally:
-                terminal.close()
-        finally:
-            stop_process(writer)
+        rates, latencies = measure_live(args, Path(temporary))
         if not args.no_idle:
+            models_dir = Path(temporary) / "models"
             finished = write_history(models_dir, "ended", args.history, args.epoch_seconds, True)
-            terminal = Terminal(
-                app_argv(finished, models_dir, args.app_priority),
-                columns,
-                rows,
-                synchronized_output=not args.no_sync,
-            )
+            terminal = open_app(finished, args)
             try:
                 terminal.wait_for((b"Curves", b"finished"), timeout=60)
                 terminal.pump(time.perf_counter() + args.settle)
@@ -728,6 +291,41 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{load_before:.2f} before and {os.getloadavg()[0]:.2f} after\n"
     )
     print_tables(rates, latencies, args.size)
+
+
+def measure_live(args: argparse.Namespace, temporary: Path) -> tuple[list[Rate], list[Latencies]]:
+    """Bytes/s and key presses while a run streams (the fake trainer, or a real one)."""
+    models_dir = temporary / "models"
+    if args.real_trainer:
+        writer, run = start_trainer(models_dir, args.data_dir, temporary / "train.log")
+        label = "live run (real trainer, quick preset, 2,000 images)"
+    else:
+        run = write_history(models_dir, "live", args.history, args.epoch_seconds, False)
+        writer = start_streamer(run, args.history, args.epoch_seconds)
+        label = (
+            f"live run ({args.history} epochs done; batch every {BATCH_SECONDS:g} s, "
+            f"epoch every {args.epoch_seconds:g} s)"
+        )
+    try:
+        terminal = open_app(run, args)
+        try:
+            terminal.wait_for(MONITOR_READY, timeout=60)
+            terminal.pump(time.perf_counter() + args.settle)
+            rates = [measure_rate(terminal, label, args.window)]
+            if args.dump:
+                args.dump.write_bytes(_dump(rates[-1].chunks))
+
+            def presses(cycle: Sequence[tuple[bytes, bytes, str]]) -> list[Latencies]:
+                times = lambda: non_batch_times(run)  # noqa: E731
+                return measure_presses(terminal, cycle, args.presses, args.spacing, times)
+
+            panes, curves = presses(PANE_PRESSES), presses(CURVE_PRESSES)
+        finally:
+            terminal.close()
+    finally:
+        stop_process(writer)
+    latencies = [*panes, pooled("1 and 2 together", panes)]
+    return rates, latencies + [*curves, pooled("v together", curves)]
 
 
 def _dump(window: Sequence[Chunk]) -> bytes:

@@ -37,20 +37,20 @@ import sys
 import tarfile
 import tempfile
 import time
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from benchkit import cifar_tui_argv
+from run_checks import check_files, litter, position
 
-from cifar_tui.core.config_files import load_config
+from cifar_tui.core.rundir.event_types import Event
 from cifar_tui.core.rundir.events import EventTail, read_events
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
 
 MODES = ("startup", "random", "mid-epoch", "epoch-end", "checkpoint")
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                "truck")  # fmt: skip
-KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 SEGMENT_TIMEOUT = 300.0
 POLL_SECONDS = 0.002
 
@@ -89,89 +89,6 @@ def write_archive(folder: Path, per_batch: int = 100, test_size: int = 100) -> P
     return archive
 
 
-# --- checks ---------------------------------------------------------------------------------------
-
-
-def position(run: Path) -> tuple[int, int] | None:
-    """(epoch, step) of the checkpoint latest.json names, or None (none, or unreadable)."""
-    try:
-        latest = json.loads((run / "checkpoint" / "latest.json").read_text())
-        return int(latest["epoch"]), int(latest["step"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def check_files(run: Path, known_torn: set[bytes]) -> tuple[list[str], bytes | None]:
-    """Problems found in the run's files (each one a corrupt file) and the torn last line."""
-    problems: list[str] = []
-    torn = None
-    # events.jsonl: complete lines parse; a torn last line is ignored by the reader.
-    data = (run / "events.jsonl").read_bytes() if (run / "events.jsonl").exists() else b""
-    *complete, last = data.split(b"\n")
-    good = 0
-    for number, line in enumerate(complete, 1):
-        if not line.strip() or line in known_torn:  # a torn line that a resume ended
-            continue
-        try:
-            event = json.loads(line)
-            assert isinstance(event, dict) and isinstance(event["type"], str)
-            good += 1
-        except (ValueError, AssertionError, KeyError):
-            problems.append(f"events.jsonl line {number} is not an event: {line[:60]!r}")
-    if last:
-        torn = last
-    if len(read_events(run / "events.jsonl")) != good:
-        problems.append("events.jsonl: the reader does not give exactly the complete events")
-    # The checkpoint latest.json names.
-    latest_path = run / "checkpoint" / "latest.json"
-    if latest_path.exists():
-        try:
-            latest = json.loads(latest_path.read_text())
-            with np.load(run / "checkpoint" / latest["file"]) as archive:
-                arrays = [archive[name] for name in archive.files]
-            if not arrays or not any(name.startswith("optimizer_") for name in archive.files):
-                problems.append(f"checkpoint {latest['file']} holds no model/optimizer state")
-        except Exception as error:  # noqa: BLE001 - any failure means a corrupt checkpoint
-            problems.append(f"checkpoint: {type(error).__name__}: {error}")
-    # model.keras: a whole zip with a Keras model's members.
-    model = run / "model.keras"
-    if model.exists():
-        try:
-            with zipfile.ZipFile(model) as archive:
-                bad = archive.testzip()
-                if bad is not None or not KERAS_MEMBERS <= set(archive.namelist()):
-                    problems.append(f"model.keras: bad member {bad} or members missing")
-        except Exception as error:  # noqa: BLE001
-            problems.append(f"model.keras: {type(error).__name__}: {error}")
-    for name, keys in (("predictions.npz", ("probabilities", "labels", "epoch")),
-                       ("augmentation_preview.npz", ("original", "augmented"))):  # fmt: skip
-        if (run / name).exists():
-            try:
-                with np.load(run / name) as archive:
-                    arrays = {key: archive[key] for key in keys}
-                if name == "predictions.npz" and not np.allclose(
-                    arrays["probabilities"].sum(axis=1), 1.0, atol=1e-3
-                ):
-                    problems.append("predictions.npz: rows do not sum to 1")
-            except Exception as error:  # noqa: BLE001
-                problems.append(f"{name}: {type(error).__name__}: {error}")
-    try:
-        load_config(run / "config.toml")
-    except Exception as error:  # noqa: BLE001
-        problems.append(f"config.toml: {error}")
-    return problems, torn
-
-
-def litter(run: Path) -> list[str]:
-    """Temp files of interrupted writes (hidden `.NAME.xxxxxxxx.tmp...`) and uncommitted npz."""
-    found = [str(p.relative_to(run)) for p in run.rglob(".*") if ".tmp" in p.name]
-    latest = position(run)
-    committed = f"epoch-{latest[0]:04d}-step-{latest[1]:06d}.npz" if latest else None
-    found += [f"checkpoint/{p.name}" for p in (run / "checkpoint").glob("epoch-*.npz")
-              if p.name != committed]  # fmt: skip
-    return sorted(found)
-
-
 # --- the kills ------------------------------------------------------------------------------------
 
 
@@ -198,6 +115,13 @@ def epochs(point: tuple[int, int] | None, steps: int) -> float:
     return 0.0 if point is None else point[0] + point[1] / steps
 
 
+def trained(event: Event, steps: int) -> float:
+    """Epochs trained as of a batch or epoch_ended event (0 for any other event)."""
+    if event.type == "batch":
+        return event.epoch - 1 + event.step / steps
+    return float(event.epoch) if event.type == "epoch_ended" else 0.0
+
+
 def segment(number: int, mode: str, command: list[str], run: Path, log: Path,
             rng: random.Random, known_torn: set[bytes]) -> Kill:  # fmt: skip
     """Start one trainer, kill it at a moment of the given kind, check the files."""
@@ -219,15 +143,11 @@ def segment(number: int, mode: str, command: list[str], run: Path, log: Path,
     while True:
         now = time.monotonic()
         for event in tail.poll():
-            kind = event["type"]
-            if kind == "run_started":
-                steps, saw_start = event["steps_per_epoch"], True
-                kill.resumed_from = (event["initial_epoch"], event["initial_step"])
-            elif kind == "batch":
-                progress = max(progress, event["epoch"] - 1 + event["step"] / steps)
-            elif kind == "epoch_ended":
-                progress = max(progress, float(event["epoch"]))
-            if kill_at is None and kind == trigger.get(mode):
+            if event.type == "run_started":
+                steps, saw_start = event.steps_per_epoch, True
+                kill.resumed_from = (event.initial_epoch, event.initial_step)
+            progress = max(progress, trained(event, steps))
+            if kill_at is None and event.type == trigger.get(mode):
                 # Mid-epoch: anywhere in the next epoch and a half. Epoch end: while the
                 # checkpoint is written (a few ms). Checkpoint: while model.keras is written.
                 delay = {"mid-epoch": rng.uniform(0.0, 3.0), "epoch-end": rng.uniform(0.0, 0.03),
@@ -241,10 +161,7 @@ def segment(number: int, mode: str, command: list[str], run: Path, log: Path,
         if armed and ((kill_at is not None and now >= kill_at) or now - started > SEGMENT_TIMEOUT):
             kill.checkpoint_before_kill = position(run)
             for event in tail.poll():  # the very last events before the kill
-                if event["type"] == "batch":
-                    progress = max(progress, event["epoch"] - 1 + event["step"] / steps)
-                elif event["type"] == "epoch_ended":
-                    progress = max(progress, float(event["epoch"]))
+                progress = max(progress, trained(event, steps))
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
             break
@@ -290,8 +207,8 @@ print(json.dumps({"accuracy": float(np.mean(probabilities.argmax(1) == labels)),
 def final_checks(run: Path, workdir: Path, known_torn: set[bytes], epochs_wanted: int) -> dict:
     problems, torn = check_files(run, known_torn)
     events = read_events(run / "events.jsonl")
-    finished = events[-1] if events and events[-1]["type"] == "finished" else None
-    ended = {e["epoch"] for e in events if e["type"] == "epoch_ended"}
+    finished = events[-1] if events and events[-1].type == "finished" else None
+    ended = {e.epoch for e in events if e.type == "epoch_ended"}
     images, labels = synthetic_images(100, 5)
     np.savez(workdir / "test_images.npz", images=images, labels=labels)
     plain = subprocess.run(
@@ -311,7 +228,7 @@ def final_checks(run: Path, workdir: Path, known_torn: set[bytes], epochs_wanted
         "epochs_done": max(ended, default=0),
         "every_epoch_trained": ended >= set(range(1, epochs_wanted + 1)),
         "checkpoint": position(run),
-        "run_test_accuracy": finished["test_accuracy"] if finished else None,
+        "run_test_accuracy": finished.test_accuracy if finished else None,
         "plain_keras_accuracy": keras_result["accuracy"] if keras_result else None,
         "predictions_epoch": saved_epoch,
         "predictions_agreeing_with_plain_keras": agree,
@@ -380,7 +297,7 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         archive = write_archive(workdir)
         models, run = workdir / "models", workdir / "models" / "fi"
-        base = [sys.executable, "-m", "cifar_tui", "train"]
+        base = cifar_tui_argv("train")
         common = ["--models-dir", str(models), "--data-dir", str(archive)]
         first = [*base, "--preset", "quick", "--train-size", "0", "--batch-size", "10",
                  "--batch-norm-momentum", "0.5", "--mixed-precision", "off", "--epochs",

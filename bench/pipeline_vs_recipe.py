@@ -25,10 +25,9 @@ the start of an epoch shows here), training images/s, and the process's peak res
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import textwrap
+
+from benchkit import run_json_script
 
 COMMON = textwrap.dedent(
     """
@@ -146,13 +145,7 @@ RECIPE = COMMON + textwrap.dedent(
 
 
 def measure(script: str, data_dir: str, epochs: int, train_size: int) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", script, data_dir, str(epochs), str(train_size)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    if result.returncode:
-        raise RuntimeError(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json_script(script, data_dir, str(epochs), str(train_size))
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ first variant (the default: precision `auto`, no XLA), measured minutes apart in
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from benchkit import cifar_tui_argv, markdown_table, run_events
 
 FULL_EPOCH_IMAGES = 50_000
 
@@ -33,26 +33,23 @@ VARIANTS = {
 
 def measure(preset: str, data_dir: str, train_size: int, models: Path, extra: list[str]) -> dict:
     name = f"bench-{len(list(models.iterdir()))}"
-    command = [sys.executable, "-m", "cifar_tui", "train", "--preset", preset, "--epochs", "2",
-               "--train-size", str(train_size), "--data-dir", data_dir, "--models-dir",
-               str(models), "--name", name, *extra]  # fmt: skip
+    command = cifar_tui_argv("train", "--preset", preset, "--epochs", "2", "--train-size",
+                             str(train_size), "--data-dir", data_dir, "--models-dir",
+                             str(models), "--name", name, *extra)  # fmt: skip
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    events = [
-        json.loads(line) for line in (models / name / "events.jsonl").read_text().splitlines()
-    ]
-    started = next(e for e in events if e["type"] == "run_started")
-    epoch = [e for e in events if e["type"] == "epoch_ended"][-1]
-    evaluation = epoch["seconds"] - epoch["train_seconds"]
-    images_per_second = epoch["images_per_second"]
+    started = run_events(models / name, "run_started")[0]
+    epoch = run_events(models / name, "epoch_ended")[-1]
+    evaluation = epoch.seconds - epoch.train_seconds
+    images_per_second = epoch.images_per_second
     return {
         "preset": preset,
         "variant": "",
-        "precision": started["mixed_precision"],
-        "XLA": "yes" if started["config"]["jit_compile"] else "no",
-        "batch": started["config"]["batch_size"],
+        "precision": started.mixed_precision,
+        "XLA": "yes" if started.config["jit_compile"] else "no",
+        "batch": started.config["batch_size"],
         "images/s": images_per_second,
         "s/epoch (50k)": FULL_EPOCH_IMAGES / images_per_second + evaluation,
-        "first batch s": epoch["first_batch_seconds"],
+        "first batch s": epoch.first_batch_seconds,
     }
 
 
@@ -79,13 +76,11 @@ def main() -> None:
                 first = first or row["images/s"]
                 row["ratio"] = f"{row['images/s'] / first:.2f}x"
                 rows.append(row)
-    columns = list(rows[0])
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in rows:
-        cells = [f"{v:.2f}" if isinstance(v, float) and v < 10 else
-                 f"{v:.0f}" if isinstance(v, float) else str(v) for v in row.values()]  # fmt: skip
-        print("| " + " | ".join(cells) + " |")
+    print(markdown_table(list(rows[0]), [
+        [f"{v:.2f}" if isinstance(v, float) and v < 10 else
+         f"{v:.0f}" if isinstance(v, float) else str(v) for v in row.values()]
+        for row in rows
+    ]))  # fmt: skip
 
 
 if __name__ == "__main__":

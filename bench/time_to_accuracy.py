@@ -15,12 +15,12 @@ epoch that overlaps a pause counts as the median of the epochs that did not.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 import plotext as plt
+from benchkit import run_events
 
 
 @dataclass
@@ -35,21 +35,17 @@ class Epoch:
 def read_epochs(run: Path) -> tuple[str, list[Epoch]]:
     """The run's preset and its completed epochs (a torn last line is skipped)."""
     preset, epochs = "?", []
-    for line in (run / "events.jsonl").read_text().splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if event.get("type") == "run_started":
-            preset = event.get("config", {}).get("preset") or preset
-        elif event.get("type") == "epoch_ended":
+    for event in run_events(run):
+        if event.type == "run_started":
+            preset = event.preset or preset
+        elif event.type == "epoch_ended":
             epochs.append(
                 Epoch(
-                    event["epoch"],
-                    event["test_accuracy"],
-                    event["seconds"],
-                    event["time"],
-                    bool(event.get("partial")),
+                    event.epoch,
+                    event.test_accuracy,
+                    event.seconds,
+                    event.time,
+                    bool(event.partial),
                 )
             )
     return preset, epochs

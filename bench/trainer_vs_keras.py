@@ -27,22 +27,18 @@ each pinned to its own CPU; see `paired`.
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import os
-import pty
-import select
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import textwrap
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from fcntl import ioctl
 from pathlib import Path
+
+from benchkit import Terminal, cifar_tui_argv, markdown_table, pinned, run_events, run_json_script
 
 # The bare side: what a user would write directly against Keras with our model and pipeline.
 PLAIN_KERAS = textwrap.dedent(
@@ -88,20 +84,11 @@ WATCHED = "`cifar-tui train`, app attached (120x40 pty)"
 WATCHED_NORMAL = "`cifar-tui train`, app attached at normal priority"
 
 
-def pinned(cpu: int | None) -> list[str]:
-    """A command prefix that keeps a process (and TensorFlow's thread pools) on one CPU."""
-    return [] if cpu is None else ["taskset", "-c", str(cpu)]
-
-
 def plain_keras(
     preset: str, data_dir: str, epochs: int, train_size: int, cpu: int | None = None
 ) -> list[float]:
-    result = subprocess.run(
-        [*pinned(cpu), sys.executable, "-c", PLAIN_KERAS, preset, data_dir, str(epochs),
-         str(train_size)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(result.stdout.strip().splitlines()[-1])[1:]
+    rates = run_json_script(PLAIN_KERAS, preset, data_dir, str(epochs), str(train_size), cpu=cpu)
+    return rates[1:]
 
 
 def cifar_tui(
@@ -117,19 +104,18 @@ def cifar_tui(
 ) -> list[tuple[float, float]]:
     name = f"bench-{time.monotonic_ns()}"  # unique, also when two sides start at once
     trainer = subprocess.Popen(
-        [*pinned(cpu), sys.executable, "-m", "cifar_tui", "train", "--preset", preset,
-         "--epochs", str(epochs), "--train-size", str(train_size), "--data-dir", data_dir,
-         "--models-dir", str(models), "--name", name],
+        [*pinned(cpu), *cifar_tui_argv("train", "--preset", preset, "--epochs", str(epochs),
+         "--train-size", str(train_size), "--data-dir", data_dir, "--models-dir", str(models),
+         "--name", name)],
         stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     if with_app:
         watch_in_pty(models, name, trainer, app_cpu, app_priority)
     if trainer.wait() != 0:
         raise RuntimeError(f"cifar-tui train exited with {trainer.returncode}")
-    lines = (models / name / "events.jsonl").read_text().splitlines()
-    epochs_ended = [e for e in map(json.loads, lines) if e["type"] == "epoch_ended"][1:]
+    epochs_ended = run_events(models / name, "epoch_ended")[1:]
     # Training images/s, and the same over the whole epoch incl. evaluation and checkpoint.
-    return [(e["images_per_second"], e["images_per_second"] * e["train_seconds"] / e["seconds"])
+    return [(e.images_per_second, e.images_per_second * e.train_seconds / e.seconds)
             for e in epochs_ended]  # fmt: skip
 
 
@@ -155,38 +141,17 @@ def watch_in_pty(
     while not (models / name / "events.jsonl").exists() and trainer.poll() is None:
         time.sleep(0.1)
     started = time.monotonic()
-    argv = [sys.executable, "-m", "cifar_tui", "watch", name, "--models-dir", str(models),
-            "--app-priority", priority]  # fmt: skip
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.environ["TERM"] = "xterm-256color"
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-        os.execv(argv[0], argv)
-    ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-
-    def drain() -> None:  # a terminal reads everything the app writes
-        while True:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    if not os.read(fd, 65536):
-                        return
-                except OSError:
-                    return
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    argv = cifar_tui_argv("watch", name, "--models-dir", str(models), "--app-priority", priority)
+    # Its output is read and thrown away as a terminal would (keep: only the last reads).
+    terminal = Terminal(argv, 120, 40, synchronized_output=False, cpu=cpu, keep=5)
     try:
-        trainer.wait()
-        used, seconds = cpu_seconds(pid), time.monotonic() - started
+        terminal.pump(math.inf, lambda _now: trainer.poll() is not None, poll=0.1)
+        used, seconds = cpu_seconds(terminal.pid), time.monotonic() - started
         print(f"app ({priority}): {used:.1f} s of CPU in {seconds:.0f} s "
               f"({100 * used / seconds:.1f}% of a core, startup included)",
               file=sys.stderr, flush=True)  # fmt: skip
     finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        reader.join(timeout=1)
-        os.close(fd)
+        terminal.close()
 
 
 def main() -> None:
@@ -244,14 +209,16 @@ def main() -> None:
     bare_means = [statistics.mean(round_rates) for round_rates in rates[sides[0]]]
     print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds "
           "(training images/s; ratio = side / plain Keras in the same round)\n")  # fmt: skip
-    print("| side | train img/s (mean) | per round | ratio: median | ratio: range |")
-    print("|---|---|---|---|---|")
+    table = []
     for side in sides:
         means = [statistics.mean(round_rates) for round_rates in rates[side]]
         ratios = [mean / bare for mean, bare in zip(means, bare_means, strict=True)]
-        print(f"| {side} | {statistics.mean(means):.0f} | "
-              f"{', '.join(f'{mean:.0f}' for mean in means)} | {statistics.median(ratios):.3f} | "
-              f"{min(ratios):.3f}-{max(ratios):.3f} |")  # fmt: skip
+        table.append((side, f"{statistics.mean(means):.0f}",
+                      ", ".join(f"{mean:.0f}" for mean in means),
+                      f"{statistics.median(ratios):.3f}",
+                      f"{min(ratios):.3f}-{max(ratios):.3f}"))  # fmt: skip
+    header = ("side", "train img/s (mean)", "per round", "ratio: median", "ratio: range")
+    print(markdown_table(header, table))
     print(
         f"\n`cifar-tui train` over the whole epoch incl. evaluation + checkpoint: "
         f"{statistics.mean(whole):.0f} img/s"
@@ -321,16 +288,15 @@ def paired(args: argparse.Namespace) -> None:
     print(f"{args.preset}, {args.train_size} images, epochs 2-{args.epochs}, {args.rounds} rounds, "
           f"each pair at the same time on one CPU each{app if args.with_app else ''} "
           "(training images/s)\n")  # fmt: skip
-    print("| pair | bare img/s per round | side img/s per round | ratio per round | "
-          "ratio: median | ratio: mean |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
-    for first, second in pairs:
-        print(f"| {second} vs {first} | "
-              f"{', '.join(f'{r:.0f}' for r in bare_rates[second])} | "
-              f"{', '.join(f'{r:.0f}' for r in rates[second])} | "
-              f"{', '.join(f'{r:.3f}' for r in ratios[second])} | "
-              f"{statistics.median(ratios[second]):.3f} | "
-              f"{statistics.mean(ratios[second]):.3f} |")  # fmt: skip
+    header = ("pair", "bare img/s per round", "side img/s per round", "ratio per round",
+              "ratio: median", "ratio: mean")  # fmt: skip
+    print(markdown_table(header, [
+        (f"{second} vs {first}", ", ".join(f"{r:.0f}" for r in bare_rates[second]),
+         ", ".join(f"{r:.0f}" for r in rates[second]),
+         ", ".join(f"{r:.3f}" for r in ratios[second]),
+         f"{statistics.median(ratios[second]):.3f}", f"{statistics.mean(ratios[second]):.3f}")
+        for first, second in pairs
+    ]))  # fmt: skip
 
 
 if __name__ == "__main__":

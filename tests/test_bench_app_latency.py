@@ -1,4 +1,5 @@
-"""bench/app_latency.py's reading of terminal output: bursts, key responses, percentiles."""
+"""The reading of terminal output (bench/benchkit.py) that bench/app_latency.py measures with:
+bursts, key responses, synchronized frames, percentiles; and its event filter."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 from bench_modules import load_bench
 
 bench = load_bench("app_latency")
+kit = load_bench("benchkit")
 
-Chunk = bench.Chunk
+Chunk = kit.Chunk
 
 
 def chunks(*reads: tuple[float, bytes]) -> list:
@@ -26,7 +28,7 @@ def chunks(*reads: tuple[float, bytes]) -> list:
     ids=["nothing", "one read", "a gap splits", "no gap"],
 )
 def test_bursts(reads: list, expected: list) -> None:
-    found = bench.bursts(chunks(*reads))
+    found = kit.bursts(chunks(*reads))
     assert [burst.data for burst in found] == [data for _, _, data in expected]
     assert [(burst.start, burst.end) for burst in found] == [(s, e) for s, e, _ in expected]
 
@@ -62,7 +64,7 @@ def test_bursts(reads: list, expected: list) -> None:
     ],
 )
 def test_key_response(reads: list, now: float, expected: tuple | None) -> None:
-    response = bench.key_response(chunks(*reads), 10.0, b"MARK", now)
+    response = kit.key_response(chunks(*reads), 10.0, b"MARK", now)
     if expected is None:
         assert response is None
     else:
@@ -72,7 +74,7 @@ def test_key_response(reads: list, now: float, expected: tuple | None) -> None:
         assert response.bytes == size
 
 
-S, E = bench.SYNC_START, bench.SYNC_END
+S, E = kit.SYNC_START, kit.SYNC_END
 
 
 # Synchronized output: each frame comes between SYNC_START and SYNC_END.
@@ -95,7 +97,7 @@ S, E = bench.SYNC_START, bench.SYNC_END
     ids=["no frames", "frame over two reads", "next frame apart", "split end", "open", "earlier"],
 )
 def test_marker_frame(reads: list, expected: tuple | None) -> None:
-    found = bench.marker_frame(chunks(*reads), b"MARK")
+    found = kit.marker_frame(chunks(*reads), b"MARK")
     if expected is None:
         assert found is None
     else:
@@ -104,7 +106,7 @@ def test_marker_frame(reads: list, expected: tuple | None) -> None:
 
 def test_key_response_gives_the_frame_end_and_the_burst_end() -> None:
     reads = [(10.005, S + b"MARK" + E), (10.02, S + b"progress bars" + E)]
-    response = bench.key_response(chunks(*reads), 10.0, b"MARK", now=10.1)
+    response = kit.key_response(chunks(*reads), 10.0, b"MARK", now=10.1)
     assert response is not None
     assert response.frame_done == pytest.approx(0.005)
     assert response.repaint_done == pytest.approx(0.02)  # the burst took the next frame in
@@ -120,7 +122,7 @@ def test_key_response_gives_the_frame_end_and_the_burst_end() -> None:
     ],
 )
 def test_describe(values: list[float], expected: tuple[float, float, float]) -> None:
-    assert bench.describe(values) == pytest.approx(expected)
+    assert kit.describe(values) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
