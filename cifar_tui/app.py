@@ -1,43 +1,44 @@
 """CifarApp: runs list, training monitor, prediction browser and config form over a models folder.
 
 The app never imports TensorFlow: training is a separate `cifar-tui train` process that it
-spawns (core/host/launcher.py) and watches through the run folder.
+spawns (ui/trainers.py over core/host/launcher.py) and watches through the run folder.
+
+Screens never call the app: they post requests (RunsScreen.OpenRequested, StopRequested,
+ResumeRequested; MonitorScreen.StopRequested, ResumeRequested; ConfigScreen.StartRequested) that
+the app's `on_...` handlers serve, and they watch its reactives (`current_run`, `launches`).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
-import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import AwaitMount
 
-from cifar_tui.core.config import TrainConfig
-from cifar_tui.core.host import launcher, priority
-from cifar_tui.core.rundir.runs import RunFolder, RunSummary, resolve_run
-from cifar_tui.messages import RunFailed, RunFinished
-from cifar_tui.ui.common.gpu_pane import GpuPane
+from cifar_tui.core.host import priority
+from cifar_tui.core.host.launcher import LaunchedRun
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import resolve_run
+from cifar_tui.core.rundir.summary import RunSummary
+from cifar_tui.ui.common.gpu_settings import GpuSettings
+from cifar_tui.ui.common.textual_internals import hold_painting, mode_is_built
 from cifar_tui.ui.dialogs.help_screen import HelpScreen
 from cifar_tui.ui.dialogs.quit_screen import QuitScreen
+from cifar_tui.ui.monitor.tail_messages import RunFailed, RunFinished
+from cifar_tui.ui.trainers import Launches, Trainers, resume_refusal
+from cifar_tui.ui.views import VIEWS
 
-SCREENS = {
-    "runs": ("cifar_tui.ui.runs.runs_screen", "RunsScreen"),
-    "monitor": ("cifar_tui.ui.monitor.monitor_screen", "MonitorScreen"),
-    "browse": ("cifar_tui.ui.browser.browse_screen", "BrowseScreen"),
-    "config": ("cifar_tui.ui.config.config_screen", "ConfigScreen"),
-}
-"""Each view's screen, imported the first time the view opens: the first frame needs only one."""
-START_SCREENS = tuple(SCREENS)
-LAUNCH_WATCH_SECONDS = 300.0
-"""How long a fresh trainer may take to write its first event (it loads CIFAR-10 first)."""
+if TYPE_CHECKING:
+    from cifar_tui.ui.config.config_screen import ConfigScreen
+    from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
+    from cifar_tui.ui.runs.runs_screen import RunsScreen
 
 
 class CifarApp(App[None]):
@@ -59,6 +60,8 @@ class CifarApp(App[None]):
 
     current_run: reactive[RunFolder | None] = reactive(None)
     """The run the monitor and the browser show."""
+    launches: reactive[Launches] = reactive(dict)
+    """What became of each trainer this app started, by run name (a new value at each change)."""
 
     def __init__(
         self,
@@ -66,9 +69,7 @@ class CifarApp(App[None]):
         data_dir: str | None = None,
         open_run: RunFolder | None = None,
         start_screen: str = "runs",
-        gpu_monitor: Any = None,
-        read_system: Callable[[], Any] | None = None,
-        gpu_interval: float = 1.0,
+        gpu: GpuSettings | None = None,
         freeze_heap: bool = False,
         yield_cpu: bool = False,
     ) -> None:
@@ -77,19 +78,13 @@ class CifarApp(App[None]):
         self._yield_cpu = yield_cpu
         self.models_dir = Path(models_dir)
         self.data_dir = data_dir
-        self.gpu_monitor = gpu_monitor
-        self._gpu_options: dict[str, Any] = {"monitor": gpu_monitor, "interval": gpu_interval}
-        if read_system is not None:
-            self._gpu_options["read_system"] = read_system
+        self.gpu = gpu or GpuSettings()
         self.start_screen = start_screen
-        self.launched: dict[str, launcher.LaunchedRun] = {}
-        """Trainers this app started, by run name."""
-        self.launch_errors: dict[str, str] = {}
-        """Why a trainer this app started died before writing its first event, by run name."""
+        self.trainers = Trainers(self.models_dir, data_dir)
         self.set_reactive(CifarApp.current_run, open_run)
         self._switching_to_built_view = False
-        for mode, (module, name) in SCREENS.items():
-            self.add_mode(mode, functools.partial(_new_screen, module, name))
+        for mode, new_view in VIEWS.items():
+            self.add_mode(mode, functools.partial(new_view, self.models_dir, data_dir, self.gpu))
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
@@ -114,19 +109,9 @@ class CifarApp(App[None]):
         painting resumes as soon as the view shown has handled its ScreenResume (restyled and
         laid out), which paints it once, whole.
         """
-        if not self._screen_stacks.get(mode) or mode == self.current_mode:
+        if not mode_is_built(self, mode) or mode == self.current_mode:
             return super().switch_mode(mode)
-        self._begin_batch()  # what would be painted during the switch is dropped, as in Textual
-        ended = False
-
-        def end_pause() -> None:
-            nonlocal ended
-            if not ended:
-                ended = True
-                self._end_batch()
-                if not self._batch_count:
-                    self.screen.refresh()  # paints what was dropped
-
+        end_pause = hold_painting(self)  # what would be painted meanwhile is dropped, as in Textual
         self._switching_to_built_view = True
         try:
             mounted = super().switch_mode(mode)
@@ -148,88 +133,67 @@ class CifarApp(App[None]):
         self.current_run = run
         self.switch_mode(mode)
 
-    def make_gpu_pane(self) -> GpuPane:
-        """A GPU pane with the app's NVML monitor, interval and CPU/RAM reader."""
-        return GpuPane(**self._gpu_options, id="gpu")
+    # --- what the screens ask for ------------------------------------------------------------
 
-    def toggle_gpu(self, screen: Screen[Any]) -> None:
-        """Show or hide the GPU pane of `screen` (the monitor shows it only on wide terminals;
-        on a narrow one, showing it takes the monitor's place)."""
-        hidden = not screen.query_one("#gpu").display
-        screen.set_class(not hidden, "-hide-gpu")
-        screen.set_class(hidden, "-show-gpu")
+    def on_runs_screen_open_requested(self, message: RunsScreen.OpenRequested) -> None:
+        self.open_run(message.run, message.mode)
 
-    # --- starting and stopping trainers ----------------------------------------------------
+    def on_runs_screen_stop_requested(self, message: RunsScreen.StopRequested) -> None:
+        self._stop(message.run)
 
-    def start_training(
-        self, config: TrainConfig, name: str | None, data_dir: str | None
-    ) -> launcher.LaunchedRun | None:
-        """Spawn a trainer for `config` and open its monitor; None if it could not start."""
+    def on_monitor_screen_stop_requested(self, message: MonitorScreen.StopRequested) -> None:
+        self._stop(message.run)
+
+    def on_runs_screen_resume_requested(self, message: RunsScreen.ResumeRequested) -> None:
+        self._resume(message.run)
+
+    def on_monitor_screen_resume_requested(self, message: MonitorScreen.ResumeRequested) -> None:
+        self._resume(message.run)
+
+    def on_config_screen_start_requested(self, message: ConfigScreen.StartRequested) -> None:
         try:
-            launched = launcher.spawn_training(config, self.models_dir, data_dir, name)
+            launched = self.trainers.start(message.config, message.name, message.data_dir)
         except OSError as error:
             self.notify(f"Could not start the trainer: {error}", severity="error")
-            return None
+            return
         self._watch_launch(launched)
-        return launched
 
-    def resume_training(self, run: RunSummary) -> None:
-        """Spawn `cifar-tui train --resume` for a stopped, interrupted or failed run."""
-        if run.status in ("running", "finished", "created"):
-            reason = {
-                "running": "it is still training",
-                "finished": f"it finished; train it further with `cifar-tui train --resume "
-                f"{run.name} --epochs N`",
-                "created": "it has no checkpoint yet",
-            }[run.status]
+    def _stop(self, run: RunFolder) -> None:
+        if self.trainers.stop(run):
+            self.notify(f"Asked {run.name} to stop; it checkpoints after the current batch.")
+        else:
+            self.notify(f"{run.name} is not training on this machine.", severity="warning")
+
+    def _resume(self, run: RunSummary) -> None:
+        reason = resume_refusal(run)
+        if reason is not None:
             self.notify(f"Cannot resume {run.name}: {reason}.", severity="warning")
             return
         try:
-            launched = launcher.spawn_resume(run.name, self.models_dir, self.data_dir)
+            launched = self.trainers.resume(run.name)
         except OSError as error:
             self.notify(f"Could not resume {run.name}: {error}", severity="error")
             return
         self.notify(f"Resuming {run.name} (pid {launched.pid}).")
         self._watch_launch(launched)
 
-    def _watch_launch(self, launched: launcher.LaunchedRun) -> None:
-        self.launched[launched.name] = launched
-        self.launch_errors.pop(launched.name, None)
+    def _watch_launch(self, launched: LaunchedRun) -> None:
+        """Tell the screens (the monitor follows it from its start), open it, watch it start."""
+        self.launches = self.trainers.launches
         self.open_run(RunFolder(launched.path), "monitor")
-        from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
-
-        monitor = self.get_screen_if_present("monitor")
-        if isinstance(monitor, MonitorScreen) and monitor.is_mounted:
-            monitor.sync(force=True)
-        self.check_launch(launched)
+        self.check_launch(launched.name)
 
     @work(thread=True, group="launch", exit_on_error=False, description="Watching a launch")
-    def check_launch(self, launched: launcher.LaunchedRun) -> None:
+    def check_launch(self, name: str) -> None:
         """Report a trainer that dies before writing its first event."""
-        problem = launcher.check_launch(launched, timeout=LAUNCH_WATCH_SECONDS, poll=0.2)
+        problem = self.trainers.wait_for_start(name)
         if problem is not None:
-            self.call_from_thread(self._launch_failed, launched.name, problem)
+            self.call_from_thread(self._launch_failed, name, problem)
 
     def _launch_failed(self, name: str, problem: str) -> None:
-        self.launch_errors[name] = problem
+        self.trainers.failed(name, problem)
+        self.launches = self.trainers.launches
         self.notify(f"{name}: {problem}", severity="error", timeout=10)
-        from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
-
-        monitor = self.get_screen_if_present("monitor")
-        if isinstance(monitor, MonitorScreen) and monitor.shown and monitor.shown.name == name:
-            monitor.monitor.show_launch_error(problem)
-
-    def get_screen_if_present(self, mode: str) -> Screen[Any] | None:
-        """The base screen of `mode` if that view has been opened."""
-        stack = self._screen_stacks.get(mode)
-        return stack[0] if stack else None
-
-    def stop_training(self, run: RunFolder) -> None:
-        """Ask the run's trainer to checkpoint and stop."""
-        if launcher.stop_run(run):
-            self.notify(f"Asked {run.name} to stop; it checkpoints after the current batch.")
-        else:
-            self.notify(f"{run.name} is not training on this machine.", severity="warning")
 
     def on_run_finished(self, message: RunFinished) -> None:
         if message.live:
@@ -237,7 +201,7 @@ class CifarApp(App[None]):
 
     def on_run_failed(self, message: RunFailed) -> None:
         if message.live:
-            self.notify(f"{message.run} failed: {message.event.get('message')}", severity="error")
+            self.notify(f"{message.run} failed: {message.event.message}", severity="error")
 
     # --- help and quitting -----------------------------------------------------------------
 
@@ -252,7 +216,7 @@ class CifarApp(App[None]):
     @work(thread=True, exclusive=True, group="quit", exit_on_error=False, description="Quit")
     def _quit_check(self) -> None:
         """Find the trainers on this machine that quitting would leave behind, then ask."""
-        running = launcher.running_here(self.models_dir, self.launched)
+        running = self.trainers.running_here()
         self.call_from_thread(self._confirm_quit, running)
 
     def _confirm_quit(self, running: list[str]) -> None:
@@ -264,16 +228,14 @@ class CifarApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "stop":
-                launcher.stop_runs(running, self.models_dir, self.launched)
+                self.trainers.stop_all(running)
             if choice in ("stop", "leave"):
                 self.exit()
 
         self.push_screen(QuitScreen(running), chosen)
 
 
-def _new_screen(module: str, name: str) -> Screen[Any]:
-    screen: Screen[Any] = getattr(importlib.import_module(module), name)()
-    return screen
+START_SCREENS = tuple(VIEWS)
 
 
 def make_app(
@@ -310,27 +272,18 @@ def make_app(
     if start_screen not in START_SCREENS:
         raise ValueError(f"start_screen must be one of {START_SCREENS}, got {start_screen!r}")
     run = resolve_run(open_run, Path(models_dir)) if open_run else None
-    return CifarApp(
-        Path(models_dir),
-        data_dir,
-        run,
-        start_screen,
-        gpu_monitor,
-        read_system,
-        gpu_interval,
-        freeze_heap,
-        yield_cpu,
-    )
+    gpu = GpuSettings(gpu_monitor, gpu_interval, read_system or GpuSettings.read_system)
+    return CifarApp(Path(models_dir), data_dir, run, start_screen, gpu, freeze_heap, yield_cpu)
 
 
 def freeze_heap() -> None:
     """Collect, then move every object left out of the garbage collector's reach for good.
 
-    Python's full (generation 2) collections walk every tracked object; in the app they came every
-    ~10 s and stalled it 60-100 ms, the slowest key presses in bench/app_latency.py. What exists
-    once the first view is up (Textual, Rich, the modules, the view) lives as long as the app;
-    frozen, it is out of their walk, and they take 20-65 ms. They cannot be avoided: Textual
-    leaves cyclic garbage on every restyle (a throwaway DOMNode per component class).
+    Python's full (generation 2) collections walk every tracked object, and made the slowest key
+    presses of bench/app_latency.py (BENCHMARKS.md, "Garbage collection"). What exists once the
+    first view is up (Textual, Rich, the modules, the view) lives as long as the app; frozen, it
+    is out of their walk. They cannot be avoided: Textual leaves cyclic garbage on every restyle
+    (a throwaway DOMNode per component class).
     """
     gc.collect()
     gc.freeze()

@@ -20,16 +20,21 @@ def _modules_after(code: str) -> set[str]:
 def test_the_app_does_not_import_tensorflow() -> None:
     modules = _modules_after(
         "import cifar_tui.app, cifar_tui.cli\n"
-        "from cifar_tui.app import SCREENS, _new_screen\n"
-        "for module, name in SCREENS.values(): _new_screen(module, name)"  # every view's screen
+        "from pathlib import Path\n"
+        "from cifar_tui.ui.common.gpu_settings import GpuSettings\n"
+        "from cifar_tui.ui.views import VIEWS\n"
+        "for new_view in VIEWS.values(): new_view(Path('models'), None, GpuSettings())"
     )
     assert "cifar_tui.app" in modules
+    for screen in ("runs.runs_screen", "monitor.monitor_screen", "browser.browse_screen"):
+        assert f"cifar_tui.ui.{screen}" in modules
+    assert "cifar_tui.ui.config.config_screen" in modules
     assert "cifar_tui.ui.browser.prediction_browser" in modules
     for heavy in ("tensorflow", "keras"):
         assert heavy not in modules, f"the app imported {heavy}"
 
 
-CORE = ["rundir.runs", "rundir.events", "config", "data.cifar10", "host.gpu", "host.launcher"]
+CORE = ["rundir.listing", "rundir.events", "config", "data.cifar10", "host.gpu", "host.launcher"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.widgets._footer import FooterKey
 from ui_support import FINISHED, RUNNING, settle, wait_for
 
-from cifar_tui.app import SCREENS, CifarApp
+from cifar_tui.app import START_SCREENS, CifarApp
 from cifar_tui.core.host import launcher
-from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.dialogs.help_screen import HelpScreen
@@ -115,7 +115,7 @@ async def test_help_lists_every_browse_key_once(app_factory: Callable[..., Cifar
         assert "prediction browser of the open run" in text  # and the app's keys
 
 
-@pytest.mark.parametrize("mode", list(SCREENS))
+@pytest.mark.parametrize("mode", START_SCREENS)
 async def test_every_footer_fits_80_columns(
     app_factory: Callable[..., CifarApp], with_running: Path, mode: str
 ) -> None:

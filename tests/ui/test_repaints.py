@@ -11,6 +11,7 @@ from textual.widgets._footer import FooterKey
 from ui_support import FINISHED, settle, wait_for
 
 from cifar_tui.app import CifarApp
+from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.monitor.curves_pane import CurvePlot, CurvesPane
 from cifar_tui.ui.monitor.epoch_table import EpochTable
@@ -77,7 +78,7 @@ async def test_a_table_keeps_its_lines_unless_its_styles_or_size_change(
         focused = table.has_focus
         # Focus changes the cursor row's colours; a narrower table lays its rows out again.
         assert not await kept(table.blur if focused else table.focus)
-        assert not await kept(lambda: app.toggle_gpu(app.screen))
+        assert not await kept(lambda: app.screen.action_toggle_gpu())
 
 
 async def test_after_an_epoch_the_plots_are_ready_at_the_sizes_other_views_show_them(
@@ -92,8 +93,8 @@ async def test_after_an_epoch_the_plots_are_ready_at_the_sizes_other_views_show_
         await pilot.press("v")  # all -> loss: the loss plot now fills the pane
         await wait_for(pilot, lambda: loss.size != all_size)
         await pilot.pause()
-        pane.add_epoch({"type": "epoch_ended", "epoch": 11, "loss": 0.5, "val_loss": 0.6,
-                        "accuracy": 0.8, "val_accuracy": 0.75, "learning_rate": 1e-3})  # fmt: skip
+        pane.add_epoch(EpochEnded(epoch=11, loss=0.5, val_loss=0.6, accuracy=0.8,
+                                  val_accuracy=0.75, learning_rate=1e-3))  # fmt: skip
         await wait_for(pilot, lambda: pane.epochs_plotted == 11)
         key = (all_size, app.theme, loss.theme)
         await wait_for(pilot, lambda: key in loss._renders, timeout=5)

@@ -12,13 +12,15 @@ from ui_support import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core.host import launcher
+from cifar_tui.core.rundir import listing
 from cifar_tui.core.rundir.events import EventTail
-from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import RunScanner
 from cifar_tui.ui.browser.browse_screen import BrowseScreen
 from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
 from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
 from cifar_tui.ui.monitor.run_monitor import RunMonitor
-from cifar_tui.ui.runs.runs_list import RunScanner, RunsList
+from cifar_tui.ui.runs.runs_list import RunsList
 
 
 @pytest.fixture
@@ -104,7 +106,7 @@ async def test_resume_spawns_a_trainer_for_a_stopped_run(
         await pilot.press("r")
         assert spawned == [STOPPED]
         assert isinstance(app.screen, MonitorScreen)
-        assert app.launched[STOPPED].pid == 99999
+        assert app.trainers.launched[STOPPED].pid == 99999
 
 
 async def test_a_new_run_appears_within_a_refresh(
@@ -125,11 +127,11 @@ def test_scanner_rereads_only_changed_runs(
     scanner = RunScanner(models_dir)
     first = scanner.scan()
     reads: list[str] = []
-    original = RunFolder.summary
+    original = listing.summarize_run
     monkeypatch.setattr(
-        RunFolder,
-        "summary",
-        lambda self, reader=None: reads.append(self.name) or original(self, reader),
+        listing,
+        "summarize_run",
+        lambda run, reader=None: reads.append(run.name) or original(run, reader),
     )
     assert scanner.scan() == first
     assert reads == []

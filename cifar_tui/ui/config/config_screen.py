@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
+from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.config_files import load_config, save_config
 from cifar_tui.core.config_values import ConfigError
+from cifar_tui.core.rundir.naming import valid_run_name
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
 from cifar_tui.ui.config.config_form import ConfigForm
-
-if TYPE_CHECKING:
-    from cifar_tui.app import CifarApp
+from cifar_tui.ui.trainers import Launches
 
 
 class ConfigScreen(Screen[None]):
-    """Every field of a training config; ctrl+t starts a trainer with it."""
+    """Every field of a training config; ctrl+t asks the app to start a trainer with it.
+
+    It watches the app's `launches`: a new run started (not resumed) is the one it asked for.
+    """
 
     BINDINGS = [
         Binding("ctrl+t", "start", "Start", priority=True),
@@ -32,12 +36,18 @@ class ConfigScreen(Screen[None]):
         Binding("escape", "unfocus", "Unfocus", show=False),
     ]
 
-    DEFAULT_CSS = """
-    #config-message { text-wrap: nowrap; text-overflow: ellipsis; }
-    """
-    """The message line shows one line whatever its length (the notification holds it all)."""
+    @dataclass
+    class StartRequested(Message):
+        """Start a trainer for `config` in run `name` (None: a fresh dated name)."""
 
-    app: CifarApp  # type: ignore[assignment]
+        config: TrainConfig
+        name: str | None
+        data_dir: str | None
+
+    def __init__(self, models_dir: Path, data_dir: str | None) -> None:
+        super().__init__()
+        self._models_dir = models_dir
+        self._data_dir = data_dir
 
     def compose(self) -> ComposeResult:
         yield ModeBar("config")
@@ -55,7 +65,7 @@ class ConfigScreen(Screen[None]):
         with Horizontal(classes="config-row"):
             yield Label("data folder", classes="field-label")
             yield Input(
-                self.app.data_dir or "",
+                self._data_dir or "",
                 compact=True,
                 id="data-dir",
                 placeholder="blank: $CIFAR10_DIR, then ~/.keras/datasets",
@@ -106,17 +116,23 @@ class ConfigScreen(Screen[None]):
             self.form.focus_field(problems[0].field)
             return
         name = self._value("#run-name") or None
-        if name is not None and (name.startswith(".") or "/" in name):
+        if name is not None and not valid_run_name(name):
             self.say(f"Cannot start: run name {name!r} is not a plain folder name", error=True)
             return
-        if name is not None and (self.app.models_dir / name).exists():
+        if name is not None and (self._models_dir / name).exists():
             self.say(f"Cannot start: run {name} already exists; pick another name", error=True)
             return
         data_dir = self._value("#data-dir") or None
-        launched = self.app.start_training(self.form.config, name, data_dir)
-        if launched is not None:
-            self.say(f"Started {launched.name} (pid {launched.pid}).")
-            self.query_one("#run-name", Input).value = ""
+        self.post_message(self.StartRequested(self.form.config, name, data_dir))
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "launches", self._launches_changed, init=False)
+
+    def _launches_changed(self, old: Launches, new: Launches) -> None:
+        for name, launch in new.items():
+            if not launch.resumed and launch != old.get(name) and launch.error is None:
+                self.say(f"Started {name} (pid {launch.pid}).")
+                self.query_one("#run-name", Input).value = ""
 
     def action_save(self) -> None:
         path = self._config_file()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from rich.console import Group
 from rich.text import Text
@@ -15,17 +15,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from cifar_tui.core.rundir.runs import RunFolder, RunSummary
-from cifar_tui.messages import RunsListed
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.listing import file_stamp
+from cifar_tui.core.rundir.notes import run_notes
+from cifar_tui.core.rundir.status import RESUMABLE_STATUSES
+from cifar_tui.core.rundir.summary import RunSummary
+from cifar_tui.ui.common.gpu_settings import GpuSettings, toggle_gpu_pane
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
-from cifar_tui.ui.runs.runs_list import RunsList, file_stamp, run_notes
-
-if TYPE_CHECKING:
-    from cifar_tui.app import CifarApp
-
-
-RESUMABLE = ("stopped", "interrupted", "failed")
+from cifar_tui.ui.runs.runs_list import RunsList
 
 NotesKey = tuple[object, ...]
 
@@ -57,7 +55,24 @@ class RunsScreen(Screen[None]):
         Binding("g", "toggle_gpu", "GPU"),
     ]
 
-    app: CifarApp  # type: ignore[assignment]
+    @dataclass
+    class OpenRequested(Message):
+        """Make the run the app's current run and show it in `mode` ("monitor" or "browse")."""
+
+        run: RunFolder
+        mode: str
+
+    @dataclass
+    class StopRequested(Message):
+        """Ask the run's trainer to checkpoint and stop."""
+
+        run: RunFolder
+
+    @dataclass
+    class ResumeRequested(Message):
+        """Start a trainer that resumes the run from its checkpoint."""
+
+        run: RunSummary
 
     @dataclass
     class NotesRead(Message):
@@ -67,17 +82,19 @@ class RunsScreen(Screen[None]):
         key: NotesKey
         notes: list[str]
 
-    def __init__(self) -> None:
+    def __init__(self, models_dir: Path, gpu: GpuSettings) -> None:
         super().__init__()
+        self._models_dir = models_dir
+        self._gpu = gpu
         self._notes: dict[str, tuple[NotesKey, list[str]]] = {}
         """The notes of each run read so far, with what they were read from."""
 
     def compose(self) -> ComposeResult:
         yield ModeBar("runs")
         with Vertical(id="runs-body"):
-            yield RunsList(self.app.models_dir, id="runs-list")
+            yield RunsList(self._models_dir, id="runs-list")
             yield Static(id="run-detail")
-            yield self.app.make_gpu_pane()
+            yield self._gpu.pane()
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -94,7 +111,7 @@ class RunsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.runs_list.resume_scanning()
 
-    def on_runs_listed(self, message: RunsListed) -> None:
+    def on_runs_list_runs_listed(self, message: RunsList.RunsListed) -> None:
         self._show_detail()
         self.refresh_bindings()
 
@@ -110,7 +127,7 @@ class RunsScreen(Screen[None]):
         if action == "stop":
             return (run is not None and run.status == "running") or None
         if action == "resume":
-            return (run is not None and run.status in RESUMABLE) or None
+            return (run is not None and run.status in RESUMABLE_STATUSES) or None
         return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -121,7 +138,7 @@ class RunsScreen(Screen[None]):
         runs_list = self.runs_list
         run = runs_list.selected
         if run is None:
-            where = self.app.models_dir
+            where = self._models_dir
             if not runs_list.scanned:
                 detail.update(f"Reading {where} ...")
             else:
@@ -180,17 +197,17 @@ class RunsScreen(Screen[None]):
     def action_watch(self) -> None:
         folder = self._selected_folder()
         if folder is not None:
-            self.app.open_run(folder, "monitor")
+            self.post_message(self.OpenRequested(folder, "monitor"))
 
     def action_browse(self) -> None:
         folder = self._selected_folder()
         if folder is not None:
-            self.app.open_run(folder, "browse")
+            self.post_message(self.OpenRequested(folder, "browse"))
 
     def action_stop(self) -> None:
         folder = self._selected_folder()
         if folder is not None:
-            self.app.stop_training(folder)
+            self.post_message(self.StopRequested(folder))
             self.runs_list.rescan()
 
     def action_resume(self) -> None:
@@ -198,7 +215,7 @@ class RunsScreen(Screen[None]):
         if run is None:
             self.notify("No run selected.", severity="warning")
             return
-        self.app.resume_training(run)
+        self.post_message(self.ResumeRequested(run))
 
     def action_toggle_gpu(self) -> None:
-        self.app.toggle_gpu(self)
+        toggle_gpu_pane(self)

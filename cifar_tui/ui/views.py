@@ -1,0 +1,48 @@
+"""The app's four views by mode name, each screen imported the first time its view opens.
+
+The first frame needs one view (bench/app_startup.py measures it): the others' modules, and what
+they import (the browser's numpy work, plotext), load when first shown. Each factory is a plain
+function with its import inside, so readers and tools can follow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.screen import Screen
+
+from cifar_tui.ui.common.gpu_settings import GpuSettings
+
+
+def runs_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Screen[Any]:
+    from cifar_tui.ui.runs.runs_screen import RunsScreen
+
+    return RunsScreen(models_dir, gpu)
+
+
+def monitor_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Screen[Any]:
+    from cifar_tui.ui.monitor.monitor_screen import MonitorScreen
+
+    return MonitorScreen(gpu)
+
+
+def browse_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Screen[Any]:
+    from cifar_tui.ui.browser.browse_screen import BrowseScreen
+
+    return BrowseScreen(data_dir)
+
+
+def config_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Screen[Any]:
+    from cifar_tui.ui.config.config_screen import ConfigScreen
+
+    return ConfigScreen(models_dir, data_dir)
+
+
+VIEWS: dict[str, Callable[[Path, str | None, GpuSettings], Screen[Any]]] = {
+    "runs": runs_view,
+    "monitor": monitor_view,
+    "browse": browse_view,
+    "config": config_view,
+}
