@@ -238,9 +238,10 @@ def watched_sides(app_priority: str) -> list[str]:
 def paired(args: argparse.Namespace) -> None:
     """Each round trains the bare script and `cifar-tui train` at once, one per CPU.
 
-    Run one after the other, a side's rate moved by +-10% between processes on this VM (the A/A
-    control), from load that comes and goes. At the same time, both see the same moments; the
-    CPUs swap every round so neither side keeps the better one. With --control, each round also
+    Run one after the other, a side's rate moves between processes with load that comes and
+    goes, by more than the gap measured (the A/A control; BENCHMARKS.md has the figures). At
+    the same time, both see the same moments; the CPUs swap every round so neither side keeps
+    the better one. With --control, each round also
     pairs the bare script with itself: the noise floor of this way of measuring.
 
     With --with-app, each round also pairs the bare script with `cifar-tui train` watched by the
