@@ -241,8 +241,8 @@ def paired(args: argparse.Namespace) -> None:
     Run one after the other, a side's rate moves between processes with load that comes and
     goes, by more than the gap measured (the A/A control; BENCHMARKS.md has the figures). At
     the same time, both see the same moments; the CPUs swap every round so neither side keeps
-    the better one. With --control, each round also
-    pairs the bare script with itself: the noise floor of this way of measuring.
+    the better one. With --control, each round also pairs the bare script with itself: the noise
+    floor of this way of measuring.
 
     With --with-app, each round also pairs the bare script with `cifar-tui train` watched by the
     app in a 120x40 pty. With --app-cpu float the app is not pinned: it floats over both CPUs, as
