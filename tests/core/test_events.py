@@ -662,3 +662,14 @@ def test_polling_the_latest_batch_only_keeps_what_the_monitor_shows(
             assert [e for e in kept if e.type != "batch"] == [e for e in every if e.type != "batch"]
             assert _after_last_batch(kept) == _after_last_batch(every)
             assert all(event in every for event in kept)
+
+
+def test_read_events_can_leave_out_the_batch_events_but_the_last(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    lines = [_STARTED_LINE, _batch_line(2, 1), _epoch_line(3, 1, 0.5), _batch_line(4, 1),
+             _batch_line(5, 2), _batch_line(6, 3, spaced=True), '{"type":"batch",torn']  # fmt: skip
+    path.write_text("".join(line + "\n" for line in lines))
+    kept = read_events(path, latest_batch_only=True)
+    assert [(event.type, event.time) for event in kept] == [
+        ("run_started", 1), ("epoch_ended", 3), ("batch", 5), ("batch", 6)]  # fmt: skip
+    assert kept == EventTail(path).poll(latest_batch_only=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import zipfile
@@ -22,6 +21,7 @@ import numpy as np
 
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.atomic import atomic_write_bytes, atomic_write_text
+from cifar_tui.core.rundir.fields import finite_number
 from cifar_tui.core.rundir.folder import LATEST_CHECKPOINT_FILE
 
 _CHECKPOINT_FILE = re.compile(r"epoch-\d+-step-\d+\.npz")
@@ -129,7 +129,7 @@ def _check_info(info: CheckpointInfo) -> None:
         if not (
             isinstance(value, list)
             and len(value) in (1, 3)
-            and all(type(v) in (int, float) and math.isfinite(v) for v in value)
+            and all(finite_number(v) is not None for v in value)
         ):
             raise ValueError(f"{name} {value!r} is not 1 or 3 numbers")
 

@@ -6,7 +6,6 @@ The records themselves, and how a line's fields are validated, live in event_typ
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import time
@@ -15,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from cifar_tui.core.rundir.event_types import Event, event_from_dict
+from cifar_tui.core.rundir.fields import finite_number
 
 __all__ = [
     "BATCH_EVENT_INTERVAL",
@@ -45,7 +45,7 @@ def json_safe(value: Any) -> Any:
         A structure `json.dumps(..., allow_nan=False)` accepts (unknown types pass through).
     """
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return finite_number(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dict):
@@ -183,7 +183,7 @@ def parse_lines(lines: list[bytes], latest_batch_only: bool = False) -> list[Eve
     return events
 
 
-def read_events(path: Path) -> list[Event]:
+def read_events(path: Path, latest_batch_only: bool = False) -> list[Event]:
     """Read every complete event from an events file.
 
     A last line without its newline is a write in progress (or a killed writer's torn line): it is
@@ -191,6 +191,8 @@ def read_events(path: Path) -> list[Event]:
 
     Args:
         path: the events.jsonl file.
+        latest_batch_only: leave out the batch events but the last, unparsed (see
+            `parse_lines`), for a reader that needs none of them.
 
     Returns:
         The events in file order; [] if the file does not exist.
@@ -200,7 +202,7 @@ def read_events(path: Path) -> list[Event]:
     except FileNotFoundError:
         return []
     *complete, _partial = data.split(b"\n")
-    return parse_lines(complete)
+    return parse_lines(complete, latest_batch_only)
 
 
 class EventTail:

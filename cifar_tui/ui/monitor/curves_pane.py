@@ -98,10 +98,11 @@ class CurvePlot(PlotextPlot):
 
     The figure is declared in plotext for each size it is drawn at, so the ticks fit that size
     (a plot declared while hidden has no size to fit). plotext builds the whole plot each time
-    (5-7 ms at 78x25) and Textual converts its text to lines (1-4 ms more; Textual keeps those
-    only until the size changes). `v` hides and shows plots at other sizes, so the lines are kept
-    per size until another figure is shown. After that, the sizes the old figure was shown at are
-    drawn again a moment later, so the first `v` after an epoch finds them ready too.
+    and Textual converts its text to lines, which it keeps only until the size changes (the costs
+    are in BENCHMARKS.md, "The app through a pty"). `v` hides and shows plots at other sizes, so
+    the lines are kept per size until another figure is shown. After that, the sizes the old
+    figure was shown at are drawn again a moment later, so the first `v` after an epoch finds
+    them ready too.
     """
 
     def __init__(self, *, id: str | None = None) -> None:

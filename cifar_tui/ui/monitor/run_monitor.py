@@ -68,7 +68,7 @@ class RunMonitor(Widget):
     def on_resize(self, event: events.Resize) -> None:
         # Under SHORT_SCREEN_ROWS a failed run's box and its epoch table need the curves' room
         # (cifar.tcss). Set here, on resize only: as an app VERTICAL_BREAKPOINTS class it cost
-        # every `v` press a second repaint of the screen (38 ms instead of 20 to repaint done).
+        # every `v` press a second repaint of the screen (BENCHMARKS.md, "The app through a pty").
         self.set_class(self.screen.size.height < SHORT_SCREEN_ROWS, "-short")
 
     def on_mount(self) -> None:

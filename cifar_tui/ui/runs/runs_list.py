@@ -98,8 +98,8 @@ class RunsList(SteadyTable):
 
     def pause_scanning(self) -> None:
         """No periodic scans while the list is not shown: each one stats every run's files and
-        reads on in the running ones (the app on a long run's monitor: 2.0% of a core with
-        them, 1.85% without, 1.7% for `cifar-tui watch`, which has no runs list)."""
+        reads on in the running ones, CPU that training could use (BENCHMARKS.md, "The app
+        through a pty")."""
         self._scans_paused = True
         if self._scans is not None:
             self._scans.pause()
