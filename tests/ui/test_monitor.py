@@ -186,7 +186,7 @@ def test_eta_before_and_after_the_first_epoch(
         )
     epoch = len(epochs_ended) + 1
     for when, step in batches:
-        panel.batch(Batch(epoch=epoch, step=step, steps=100, time=when))
+        panel.batch_progress(Batch(epoch=epoch, step=step, steps=100, time=when))
     assert panel.eta_seconds() == (pytest.approx(eta) if eta is not None else None)
     assert panel.eta_is_rough == rough
 

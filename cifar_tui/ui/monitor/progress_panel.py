@@ -69,8 +69,9 @@ class ProgressPanel(Widget):
         self.epoch, self.step = None, event.initial_step or 0
         self.refresh()
 
-    def batch(self, event: Batch) -> None:
-        """A batch event: where the epoch in progress stands."""
+    def batch_progress(self, event: Batch) -> None:
+        """A batch event: where the epoch in progress stands (not `batch`: Widget.batch is
+        Textual's context manager for batched updates)."""
         epoch = event.epoch or self.epoch
         if epoch != self.epoch:
             self._epoch_batches = []

@@ -156,7 +156,7 @@ class RunMonitor(Widget):
         message.stop()
         if self._mine(message):
             self._last = message.event
-            self.query_one(ProgressPanel).batch(message.event)
+            self.query_one(ProgressPanel).batch_progress(message.event)
 
     def on_run_finished(self, message: RunFinished) -> None:
         if self._mine(message):
