@@ -23,7 +23,9 @@ from ui_support import wait_for
 
 from cifar_tui.app import CifarApp
 from cifar_tui.core.presets import preset
-from cifar_tui.core.rundir.runs import EventWriter, RunFolder, create_run_folder
+from cifar_tui.core.rundir.events import EventWriter
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.naming import create_run_folder
 from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
 from cifar_tui.ui.config.config_form import ConfigForm
 from cifar_tui.ui.config.config_screen import ConfigScreen
@@ -281,13 +283,13 @@ async def test_a_damaged_run_in_the_runs_list_the_monitor_and_the_browser(
 
         await pilot.press("3")
         browser = app.screen.query_one(PredictionBrowser)
-        await wait_for(pilot, lambda: browser.loaded_once)
+        await wait_for(pilot, lambda: browser.data.loaded_once)
         notice = str(app.screen.query_one("#browser-notice", Static).render())
         if browser_says is None:
-            assert browser.predictions is not None and len(browser.predictions) == 100
+            assert browser.data.predictions is not None and len(browser.data.predictions) == 100
             assert notice.startswith("no test images")  # there is no CIFAR-10 here
         else:
-            assert browser.predictions is None
+            assert browser.data.predictions is None
             assert "predictions.npz" in notice and browser_says in notice
 
 

@@ -18,9 +18,11 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Static
 from ui_support import until_screen_stable, wait_for
 
+import cifar_tui
 from cifar_tui.core.data.cifar10 import CLASS_NAMES
 from cifar_tui.core.data.errors import DataError
-from cifar_tui.core.rundir.runs import AUGMENTATION_PREVIEW_FILE, EventWriter, RunFolder
+from cifar_tui.core.rundir.events import EventWriter
+from cifar_tui.core.rundir.folder import AUGMENTATION_PREVIEW_FILE, RunFolder
 from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
 from cifar_tui.ui.browser.confusion_view import ConfusionView
 from cifar_tui.ui.browser.prediction_browser import ImageLoader, PageGrid, PredictionBrowser
@@ -86,6 +88,8 @@ def finished_run(tmp_path: Path, test_set: Path) -> tuple[RunFolder, Path]:
 class BrowserApp(App[None]):
     """The browser alone (focused) with a footer, showing one run."""
 
+    CSS_PATH = Path(cifar_tui.__file__).parent / "cifar.tcss"  # where the browser's styles are
+
     def __init__(self, run: RunFolder, data_dir: Path | None = None, **options: object) -> None:
         super().__init__()
         self._run = run
@@ -106,7 +110,7 @@ async def loaded(pilot: Pilot, epoch: int | None = None) -> PredictionBrowser:
     """Wait until the browser shows predictions (of `epoch`, if given) and its grid is laid out."""
     browser = pilot.app.query_one(PredictionBrowser)
     for _ in range(200):
-        predictions = browser.predictions
+        predictions = browser.data.predictions
         if predictions is not None and (epoch is None or predictions.epoch == epoch):
             await pilot.pause()
             return browser
@@ -122,10 +126,10 @@ async def test_grid_shows_images_with_captions(finished_run: tuple[RunFolder, Pa
     app = BrowserApp(*finished_run)
     async with app.run_test(size=(120, 40)) as pilot:
         browser = await loaded(pilot)
-        assert browser.has_images and browser.shown_count == PREDICTION_COUNT
+        assert browser.has_images and browser.state.shown_count == PREDICTION_COUNT
         cells = shown_cells(browser)
-        assert len(cells) == browser.page_size >= 2
-        predictions = browser.predictions
+        assert len(cells) == browser.state.page_size >= 2
+        predictions = browser.data.predictions
         assert predictions is not None
         first = cells[0]
         assert first.selected and first.image is not None and first.image.shape == (32, 32, 3)
@@ -150,7 +154,7 @@ async def test_shrink_then_grow_in_one_frame_keeps_every_cell(
     async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         await until_screen_stable(pilot)
-        assert browser.page_size == 2
+        assert browser.state.page_size == 2
         grid_size = [Size(39, 21)]
         monkeypatch.setattr(PageGrid, "content_size", property(lambda grid: grid_size[0]))
         browser._layout_grid()  # one column: one cell removed (later)
@@ -166,27 +170,27 @@ async def test_navigation_moves_the_selection(finished_run: tuple[RunFolder, Pat
     app = BrowserApp(*finished_run)
     async with app.run_test(size=(120, 40)) as pilot:
         browser = await loaded(pilot)
-        columns = browser.page_size // 2  # 2 rows fit at 120x40
+        columns = browser.state.page_size // 2  # 2 rows fit at 120x40
         await pilot.press("right")
-        assert browser.cursor == 1 and browser.selected_index == 1
+        assert browser.state.cursor == 1 and browser.state.selected_index == 1
         await pilot.press("l", "left", "h")
-        assert browser.cursor == 0
+        assert browser.state.cursor == 0
         await pilot.press("down")
-        assert browser.cursor == columns
+        assert browser.state.cursor == columns
         await pilot.press("k", "up")  # clamped at the first image
-        assert browser.cursor == 0
+        assert browser.state.cursor == 0
         await pilot.press("pagedown")
-        assert browser.cursor == browser.page_size
+        assert browser.state.cursor == browser.state.page_size
         await pilot.pause()
         cells = shown_cells(browser)
-        assert cells[0].selected and browser.selected_index is not None
-        assert str(browser.selected_index) in str(
+        assert cells[0].selected and browser.state.selected_index is not None
+        assert str(browser.state.selected_index) in str(
             app.query_one("#browser-detail-info").render()  # type: ignore[attr-defined]
         )
         await pilot.press("end")
-        assert browser.cursor == PREDICTION_COUNT - 1
+        assert browser.state.cursor == PREDICTION_COUNT - 1
         await pilot.press("pageup", "home")
-        assert browser.cursor == 0
+        assert browser.state.cursor == 0
 
 
 async def test_first_zoom_at_80_columns_draws_the_bars_full_width(
@@ -230,59 +234,59 @@ async def test_m_shows_only_the_thirty_misclassified(finished_run: tuple[RunFold
     async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         await pilot.press("m")
-        assert browser.shown_count == MISCLASSIFIED == 30
-        predictions = browser.predictions
+        assert browser.state.shown_count == MISCLASSIFIED == 30
+        predictions = browser.data.predictions
         assert predictions is not None
-        shown = np.array(browser.shown_indices)
+        shown = np.array(browser.state.indices.tolist())
         assert not predictions.correct[shown].any()
         await pilot.pause()
         assert all(cell.correct is False for cell in shown_cells(browser))
         assert "1/30 (misclassified)" in str(app.query_one("#browser-status").render())  # type: ignore[attr-defined]
         # The detail lists the true class even when it is not among the most probable.
-        selected = browser.selected_index
+        selected = browser.state.selected_index
         assert selected is not None
         true_name = CLASS_NAMES[predictions.labels[selected]]
         detail = str(app.query_one("#browser-detail-info").render())  # type: ignore[attr-defined]
         assert f"*{true_name}" in detail
         await pilot.press("m")
-        assert browser.shown_count == PREDICTION_COUNT
+        assert browser.state.shown_count == PREDICTION_COUNT
 
 
 async def test_class_filters(finished_run: tuple[RunFolder, Path]) -> None:
     app = BrowserApp(*finished_run)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
-        predictions = browser.predictions
+        predictions = browser.data.predictions
         assert predictions is not None
         await pilot.press("t")  # true class: airplane
-        assert browser.view.true_class == 0
-        assert browser.shown_count == int((predictions.labels == 0).sum()) > 0
+        assert browser.state.view.true_class == 0
+        assert browser.state.shown_count == int((predictions.labels == 0).sum()) > 0
         await pilot.press("t")  # automobile
-        assert set(predictions.labels[browser.shown_indices].tolist()) == {1}
+        assert set(predictions.labels[browser.state.indices.tolist()].tolist()) == {1}
         await pilot.press("x", "p", "p", "p")  # predicted class: bird
-        assert browser.view.true_class is None and browser.view.predicted_class == 2
-        assert set(predictions.predicted[browser.shown_indices].tolist()) == {2}
+        assert browser.state.view.true_class is None and browser.state.view.predicted_class == 2
+        assert set(predictions.predicted[browser.state.indices.tolist()].tolist()) == {2}
         await pilot.press("P", "P", "P", "P")  # back: automobile, airplane, all, truck
-        assert browser.view.predicted_class == len(CLASS_NAMES) - 1
+        assert browser.state.view.predicted_class == len(CLASS_NAMES) - 1
         await pilot.press("p")
-        assert browser.view.predicted_class is None  # truck cycles on to all
-        assert browser.shown_count == PREDICTION_COUNT
+        assert browser.state.view.predicted_class is None  # truck cycles on to all
+        assert browser.state.shown_count == PREDICTION_COUNT
 
 
 async def test_sort_by_confidence(finished_run: tuple[RunFolder, Path]) -> None:
     app = BrowserApp(*finished_run)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
-        predictions = browser.predictions
+        predictions = browser.data.predictions
         assert predictions is not None
         await pilot.press("s")
-        descending = predictions.confidence[browser.shown_indices]
-        assert (np.diff(descending) <= 0).all() and browser.view.sort == "descending"
+        descending = predictions.confidence[browser.state.indices.tolist()]
+        assert (np.diff(descending) <= 0).all() and browser.state.view.sort == "descending"
         await pilot.press("s")
-        ascending = predictions.confidence[browser.shown_indices]
+        ascending = predictions.confidence[browser.state.indices.tolist()]
         assert (np.diff(ascending) >= 0).all()
         await pilot.press("s")
-        assert browser.shown_indices == list(range(PREDICTION_COUNT))
+        assert browser.state.indices.tolist() == list(range(PREDICTION_COUNT))
 
 
 async def test_filter_keeps_the_selected_image_when_it_stays(
@@ -292,9 +296,9 @@ async def test_filter_keeps_the_selected_image_when_it_stays(
     async with app.run_test(size=(80, 24)) as pilot:
         browser = await loaded(pilot)
         await pilot.press("m", "right", "right")
-        selected = browser.selected_index
+        selected = browser.state.selected_index
         await pilot.press("m")
-        assert browser.selected_index == selected and browser.cursor == selected
+        assert browser.state.selected_index == selected and browser.state.cursor == selected
 
 
 async def test_confusion_view_totals_equal_the_test_images(
@@ -317,7 +321,7 @@ async def test_confusion_view_totals_equal_the_test_images(
                                                  "dog", "frog", "horse", "ship", "truck", "acc",
                                                  "n"]  # fmt: skip
         await pilot.press("c")
-        assert app.query_one(PredictionBrowser).mode == "grid"
+        assert app.query_one(PredictionBrowser).state.mode == "grid"
 
 
 async def test_augmentation_preview(finished_run: tuple[RunFolder, Path]) -> None:
@@ -372,7 +376,7 @@ async def test_without_images_one_line_says_why_and_labels_still_show(tmp_path: 
         cells = shown_cells(browser)
         assert len(cells) > 10 and all(cell.image is None for cell in cells)  # a dense label grid
         await pilot.press("m")
-        assert browser.shown_count == MISCLASSIFIED
+        assert browser.state.shown_count == MISCLASSIFIED
         await pilot.press("c")
         assert app.query_one(ConfusionView).matrix.sum() == PREDICTION_COUNT  # type: ignore[union-attr]
 
@@ -416,8 +420,8 @@ async def test_run_without_predictions_yet(tmp_path: Path, test_set: Path) -> No
     app = BrowserApp(run, test_set)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = app.query_one(PredictionBrowser)
-        await wait_for(pilot, lambda: browser.loaded_once)
-        assert browser.predictions is None and browser.shown_count == 0
+        await wait_for(pilot, lambda: browser.data.loaded_once)
+        assert browser.data.predictions is None and browser.state.shown_count == 0
         notice = str(app.query_one("#browser-notice").render())  # type: ignore[attr-defined]
         assert "does not exist yet" in notice
         await pilot.press("m", "right", "c", "c", "end")  # nothing to act on: no errors
@@ -432,7 +436,7 @@ async def test_still_training_run_reloads_when_predictions_change(
     async with app.run_test(size=(120, 40), message_hook=loads.append) as pilot:
         browser = await loaded(pilot, epoch=2)
         await pilot.press("m")
-        assert browser.shown_count == MISCLASSIFIED
+        assert browser.state.shown_count == MISCLASSIFIED
         # The trainer replaces the file atomically after epoch 3: this time every answer is right.
         arrays = fake_predictions()
         probabilities = np.eye(10, dtype=np.float32)[arrays["labels"]] * 0.9 + 0.01
@@ -440,10 +444,10 @@ async def test_still_training_run_reloads_when_predictions_change(
         np.savez(temporary, probabilities=probabilities, labels=arrays["labels"], epoch=3)
         os.replace(temporary, run.predictions_path)
         browser = await loaded(pilot, epoch=3)
-        assert browser.shown_count == 0  # the misclassified filter stays on: none left
+        assert browser.state.shown_count == 0  # the misclassified filter stays on: none left
         assert browser.has_images  # images were kept, not read again
         await pilot.press("m")
-        assert browser.shown_count == PREDICTION_COUNT
+        assert browser.state.shown_count == PREDICTION_COUNT
         epochs = [m.epoch for m in loads if isinstance(m, PredictionBrowser.Loaded)]
         assert 2 in epochs and 3 in epochs
 
@@ -457,7 +461,7 @@ async def test_reload_key_rereads_the_file(finished_run: tuple[RunFolder, Path])
         np.savez(run.predictions_path, **arrays, epoch=np.int64(4))
         await pilot.press("r")
         browser = await loaded(pilot, epoch=4)
-        assert browser.predictions is not None and browser.predictions.epoch == 4
+        assert browser.data.predictions is not None and browser.data.predictions.epoch == 4
 
 
 # --- snapshots ----------------------------------------------------------------------------------
@@ -564,7 +568,7 @@ async def test_a_crashing_loader_is_shown_not_fatal(tmp_path: Path, test_set: Pa
             if "could not read the run" in str(notice.render()):  # type: ignore[attr-defined]
                 break
         assert "bug in the loader" in str(notice.render())  # type: ignore[attr-defined]
-        assert browser.predictions is None
+        assert browser.data.predictions is None
 
 
 async def test_an_unreadable_predictions_file_is_noted_on_one_line(
@@ -575,7 +579,7 @@ async def test_an_unreadable_predictions_file_is_noted_on_one_line(
     app = BrowserApp(run, test_set)
     async with app.run_test(size=(80, 24)) as pilot:
         browser = app.query_one(PredictionBrowser)
-        await wait_for(pilot, lambda: browser.loaded_once)
+        await wait_for(pilot, lambda: browser.data.loaded_once)
         await pilot.pause()
         notice = app.query_one("#browser-notice", Static)
         # By its name in the run, not its full path (which wrapped the note to 4 lines).

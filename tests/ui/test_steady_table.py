@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.geometry import Size
 
+from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.ui.monitor.epoch_table import EpochTable
 
 
@@ -24,7 +25,7 @@ async def test_a_scroll_before_the_scrollbar_shows_still_moves_its_thumb() -> No
         table = app.query_one(EpochTable)
         await pilot.pause()
         for epoch in range(1, 13):
-            table.add_epoch({"epoch": epoch, "val_accuracy": 0.5})
+            table.add_epoch(EpochEnded(epoch=epoch, val_accuracy=0.5))
         rows_and_header = Size(table.virtual_size.width, 13)
         table.virtual_size = rows_and_header  # what DataTable's idle handler sets
         table.scroll_y = 3  # where moving the cursor to the last row scrolls

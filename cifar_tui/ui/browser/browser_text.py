@@ -14,9 +14,28 @@ from rich.text import Text
 from cifar_tui.core.analysis.captions import describe_view
 from cifar_tui.core.analysis.predictions import PredictionView
 from cifar_tui.core.rundir.artifacts import Predictions
+from cifar_tui.ui.browser.browser_data import BrowserData
+from cifar_tui.ui.browser.browser_state import BrowserState
 
 TOP_CLASSES = 5
 """Classes listed, most probable first, under the selected image."""
+
+
+def browser_status(
+    state: BrowserState, data: BrowserData, class_names: Sequence[str], width: int | None
+) -> Text:
+    """`status_text` of what the browser holds."""
+    return status_text(
+        None if data.run is None else data.run.name,
+        data.predictions,
+        loading=data.loading,
+        mode=state.mode,
+        view=state.view,
+        shown_count=state.shown_count,
+        cursor=state.cursor,
+        class_names=class_names,
+        width=width,
+    )
 
 
 def status_text(

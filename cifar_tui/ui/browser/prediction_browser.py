@@ -1,132 +1,71 @@
 """PredictionBrowser: a run's test predictions as an image grid, a confusion matrix, and more.
 
-The widget composes the views, lays them out and fills them. Its parts: reading the run in a
-worker in browser_loading, the keys and their actions in browser_keys, reading and filtering
-predictions in
-cifar_tui.core.analysis.predictions, the grid's geometry in browser_layout, the grid of
-cells in browser_grid, the status line and class list in browser_text.
+The widget holds two values and renders them: a BrowserState (filters, sort, view, cursor and
+paging; browser_state) and a BrowserData (what was read of the run; browser_data), which a worker
+reads. Its keys are in browser_keys, the grid's geometry in browser_layout, the grid of cells in
+browser_grid, the status line and class list in browser_text, reading and filtering predictions
+in cifar_tui.core.analysis.
 """
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
-from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
+from textual.worker import Worker, WorkerState
 
-from cifar_tui.core.analysis.predictions import PredictionView, select
-from cifar_tui.core.analysis.run_data import ImageLoader, TestImages
+from cifar_tui.core.analysis.run_data import ImageLoader, RunData, TestImages, read_run_data
 from cifar_tui.core.data.cifar10 import CLASS_NAMES, load_test_set
-from cifar_tui.core.rundir.artifacts import Predictions
-from cifar_tui.core.rundir.runs import RunFolder
+from cifar_tui.core.rundir.artifacts import file_key
+from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.ui.browser.augmentation_preview import AugmentationPreview
-from cifar_tui.ui.browser.browser_grid import PageGrid
-from cifar_tui.ui.browser.browser_keys import BROWSER_BINDINGS, BrowserKeys
+from cifar_tui.ui.browser.browser_data import BrowserData
+from cifar_tui.ui.browser.browser_grid import CellContents, PageGrid, fill_page
+from cifar_tui.ui.browser.browser_keys import BROWSER_BINDINGS, scroll
 from cifar_tui.ui.browser.browser_layout import cell_size, detail_scale, grid_width_beside_detail
-from cifar_tui.ui.browser.browser_loading import BrowserLoading
-from cifar_tui.ui.browser.browser_text import detail_text, status_text
+from cifar_tui.ui.browser.browser_state import BrowserState
+from cifar_tui.ui.browser.browser_text import browser_status, detail_text
 from cifar_tui.ui.browser.confusion_view import ConfusionView
 from cifar_tui.ui.common.pixel_image import PixelImage
 
 __all__ = ["ImageLoader", "PageGrid", "PredictionBrowser"]
 """ImageLoader and PageGrid are re-exported: tests import them from here."""
 
+VIEW_IDS = {mode: f"browser-{mode}-view" for mode in ("grid", "confusion", "augmentation")}
 
-class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
+
+class PredictionBrowser(Widget, can_focus=True):
     """Browse a run's test predictions: image grid with filters, confusion matrix, augmentation.
 
     `show_run(run)` loads predictions.npz and the test images in a thread; the file is watched
     (every `poll_interval` seconds), so a run still training refreshes after each epoch.
     """
 
-    DEFAULT_CSS = """
-    PredictionBrowser {
-        height: 1fr;
-        width: 1fr;
-    }
-    PredictionBrowser > #browser-status {
-        height: auto;
-        color: $foreground;
-        background: $boost;
-        padding: 0 1;
-    }
-    PredictionBrowser > #browser-notice {
-        height: auto;
-        color: $warning;
-        padding: 0 1;
-        display: none;
-    }
-    PredictionBrowser > #browser-notice.-shown {
-        display: block;
-    }
-    PredictionBrowser > ContentSwitcher {
-        height: 1fr;
-    }
-    PredictionBrowser #browser-grid-view {
-        height: 1fr;
-    }
-    PredictionBrowser #browser-grid {
-        width: 1fr;
-        height: 1fr;
-        grid-gutter: 0 1;
-        padding: 0 0 0 1;
-    }
-    PredictionBrowser #browser-detail {
-        width: 1fr;
-        height: 1fr;
-        padding: 0 1;
-        border-left: vkey $foreground 20%;
-    }
-    PredictionBrowser.-detail-hidden #browser-detail {
-        display: none;
-    }
-    PredictionBrowser.-zoomed #browser-grid {
-        display: none;
-    }
-    PredictionBrowser.-zoomed #browser-detail {
-        display: block;
-        layout: horizontal;
-        border-left: none;
-    }
-    PredictionBrowser #browser-detail-info {
-        height: auto;
-        margin-top: 1;
-    }
-    PredictionBrowser.-zoomed #browser-detail-info {
-        width: 1fr;
-        margin: 0 0 0 2;
-    }
-    PredictionBrowser #browser-confusion-view {
-        height: 1fr;
-    }
-    """
-
     BINDINGS = BROWSER_BINDINGS
 
-    view: reactive[PredictionView] = reactive(PredictionView, init=False)
-    """Filters and sort order of the grid."""
-    mode: reactive[str] = reactive("grid", init=False)
-    """Which view fills the pane: "grid", "confusion" or "augmentation"."""
-    zoomed: reactive[bool] = reactive(False, init=False)
-    """The selected image fills the grid view (at 2x when it fits)."""
-
+    @dataclass
     class Loaded(Message):
         """Predictions of a run were (re)loaded and are on screen."""
 
-        def __init__(self, run: RunFolder, count: int, epoch: int | None) -> None:
-            super().__init__()
-            self.run = run
-            self.count = count
-            """Test images predicted (0 when predictions.npz is missing or unreadable)."""
-            self.epoch = epoch
+        run: RunFolder
+        count: int
+        """Test images predicted (0 when predictions.npz is missing or unreadable)."""
+        epoch: int | None
+
+    @dataclass
+    class _DataRead(Message):
+        """A worker finished reading a run (private: applied on the browser's own thread)."""
+
+        generation: int
+        data: RunData
 
     def __init__(
         self,
@@ -140,8 +79,8 @@ class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
         classes: str | None = None,
     ) -> None:
         """Args:
-        data_dir: where CIFAR-10 is when the run does not record its data source (default: the
-            app's `data_dir` attribute, then $CIFAR10_DIR and the Keras cache).
+        data_dir: where CIFAR-10 is when the run does not record its data source (default:
+            $CIFAR10_DIR, then the Keras cache).
         image_loader: reads the test set from a source path (tests pass a fake).
         class_names: label names, in label order.
         poll_interval: seconds between checks of predictions.npz for a newer version.
@@ -151,24 +90,11 @@ class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
         self._image_loader = image_loader or load_test_set
         self._class_names = class_names
         self._poll_interval = poll_interval
-        self._run: RunFolder | None = None
-        self._generation = 0
-        self._loading = False
-        self._loaded_once = False
-        self._file_key: tuple[int, int, int] | None = None
-        self._predictions: Predictions | None = None
-        self._predictions_note: str | None = None
-        self._images: np.ndarray | None = None
-        self._images_read: TestImages | None = None
-        self._images_note: str | None = None
-        self._indices = np.zeros(0, np.int64)
-        self._cursor = 0
-        self._columns = 1
-        self._rows = 1
-        self._shown_in: dict[PixelImage, int] = {}
-        """Which test image each cell shows; cleared whenever predictions or images change."""
-
-    # --- composing and laying out -------------------------------------------------------------
+        self.state = BrowserState()
+        """What is shown: filters, sort, view, cursor, paging."""
+        self.data = BrowserData()
+        """What was read of the run shown."""
+        self._cells = CellContents(class_names)
 
     def compose(self) -> ComposeResult:
         yield Static("no run selected", id="browser-status")
@@ -185,7 +111,7 @@ class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(self._poll_interval, self._check_for_update, name="predictions-poll")
-        if self._run is not None and not self._loading:
+        if self.data.run is not None and not self.data.loading:
             self._start_load(with_images=True)
 
     def on_resize(self, event: Resize) -> None:
@@ -199,12 +125,11 @@ class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
         below 100 columns the detail column is hidden and `z` shows it instead of the grid.
         """
         width, height = self.size
-        switcher = self.query_one(ContentSwitcher)
-        body_height = switcher.size.height or max(1, height - 2)
-        scale = detail_scale(width, body_height, zoomed=self.zoomed)
-        if not self.zoomed:  # zoomed, the grid is hidden; unzooming lays this out again
-            cell_width = cell_size(self.has_images)[0]
-            grid_width = grid_width_beside_detail(width, scale, cell_width)
+        body_height = self.query_one(ContentSwitcher).size.height or max(1, height - 2)
+        zoomed = self.state.zoomed
+        scale = detail_scale(width, body_height, zoomed=zoomed)
+        if not zoomed:  # zoomed, the grid is hidden; unzooming lays this out again
+            grid_width = grid_width_beside_detail(width, scale, cell_size(self.has_images)[0])
             self.set_class(grid_width is None, "-detail-hidden")
             self.query_one(PageGrid).styles.width = "1fr" if grid_width is None else grid_width
         self.query_one("#browser-detail-image", PixelImage).scale = scale
@@ -214,155 +139,157 @@ class PredictionBrowser(BrowserLoading, BrowserKeys, Widget, can_focus=True):
         fit = self.query_one(PageGrid).fit(cell_size(self.has_images))
         if fit is None:
             return
-        self._columns, self._rows = fit.columns, fit.rows
+        self.state = self.state.fit(fit.columns, fit.rows)
         for cell in fit.removed:
-            self._shown_in.pop(cell, None)
+            self._cells.forget(cell)
         self.call_after_refresh(self._fill)
-
-    @property
-    def page_size(self) -> int:
-        """Images on one page of the grid (columns x rows that fit)."""
-        return self._columns * self._rows
-
-    # --- what is shown ------------------------------------------------------------------------
-
-    @property
-    def run(self) -> RunFolder | None:
-        """The run being browsed."""
-        return self._run
-
-    @property
-    def loaded_once(self) -> bool:
-        """The shown run was read at least once (with or without predictions found)."""
-        return self._loaded_once
-
-    @property
-    def predictions(self) -> Predictions | None:
-        """The loaded predictions (None before loading, or when the file is missing)."""
-        return self._predictions
 
     @property
     def has_images(self) -> bool:
         """Test images were found and match the predictions (else the grid shows labels only)."""
-        return self._images is not None
+        return self.data.images is not None
 
-    @property
-    def shown_indices(self) -> list[int]:
-        """Test-set indices that pass the filters, in display order."""
-        return self._indices.tolist()
-
-    @property
-    def shown_count(self) -> int:
-        """How many images pass the filters."""
-        return len(self._indices)
-
-    @property
-    def cursor(self) -> int:
-        """Position of the selection within `shown_indices`."""
-        return self._cursor
-
-    @property
-    def selected_index(self) -> int | None:
-        """Test-set index of the selected image (None when nothing is shown)."""
-        if not len(self._indices):
-            return None
-        return int(self._indices[min(self._cursor, len(self._indices) - 1)])
-
-    def _select(self) -> np.ndarray:
-        if self._predictions is None:
-            return np.zeros(0, np.int64)
-        return select(self._predictions, self.view)
-
-    def _restore_cursor(self, selected: int | None) -> None:
-        """Keep the same image selected if it is still shown, else go to the first one."""
-        positions = np.flatnonzero(self._indices == selected) if selected is not None else []
-        self._cursor = int(positions[0]) if len(positions) else 0
-
-    def watch_view(self, old: PredictionView, new: PredictionView) -> None:
-        selected = self.selected_index
-        self._indices = self._select()
-        # A new filter keeps the selected image if it still shows; a new order starts at its top.
-        self._restore_cursor(selected if old.sort == new.sort else None)
+    def _apply(self, state: BrowserState) -> None:
+        """Show `state` instead of the current one."""
+        old, self.state = self.state, state
+        if state.mode != old.mode:
+            self.query_one(ContentSwitcher).current = VIEW_IDS[state.mode]
+        if state.zoomed != old.zoomed:
+            self.set_class(state.zoomed, "-zoomed")
+            self._layout_detail()
+            # The class list's bars follow its column's width, which the new layout sets only
+            # at the next refresh (below 100 columns the column was hidden: 0 wide).
+            self.call_after_refresh(self._fill)
         self._fill()
-
-    def watch_mode(self, mode: str) -> None:
-        switcher = self.query_one(ContentSwitcher)
-        switcher.current = {
-            "grid": "browser-grid-view",
-            "confusion": "browser-confusion-view",
-            "augmentation": "browser-augmentation-view",
-        }[mode]
-        self._fill()
-
-    def watch_zoomed(self, zoomed: bool) -> None:
-        self.set_class(zoomed, "-zoomed")
-        self._layout_detail()
-        self._fill()
-        # The class list's bars follow its column's width, which the new layout sets only at the
-        # next refresh (below 100 columns the column was hidden: 0 wide, the bars at their 6).
-        self.call_after_refresh(self._fill)
-
-    def _notice_text(self) -> str:
-        note = self._predictions_note or self._images_note or ""
-        if self._run is not None:
-            # The run's own files by name: their full path wrapped the note to 4 lines at 80.
-            note = note.replace(f"{self._run.path}{os.sep}", "")
-        return note
-
-    def _status_text(self) -> Text:
-        return status_text(
-            None if self._run is None else self._run.name,
-            self._predictions,
-            loading=self._loading,
-            mode=self.mode,
-            view=self.view,
-            shown_count=self.shown_count,
-            cursor=self._cursor,
-            class_names=self._class_names,
-            width=self.query_one("#browser-status", Static).content_size.width or None,
-        )
 
     def _fill(self) -> None:
         """Put the current page into the grid cells and the selection into the detail column."""
         if not self.is_mounted:
             return
-        self.query_one("#browser-status", Static).update(self._status_text())
+        state, data = self.state, self.data
+        status = self.query_one("#browser-status", Static)
+        width = status.content_size.width or None
+        status.update(browser_status(state, data, self._class_names, width))
         notice = self.query_one("#browser-notice", Static)
-        note = self._notice_text()
+        note = data.notice()
         notice.update(Text(note, no_wrap=True, overflow="ellipsis"))  # one line, always
         notice.set_class(bool(note), "-shown")
-        cells = self.query_one(PageGrid).cells
-        predictions = self._predictions
-        page_size = max(1, self.page_size)
-        start = self._cursor - self._cursor % page_size
-        for offset, cell in enumerate(cells):
-            position = start + offset
-            if predictions is None or position >= len(self._indices):
-                cell.display = False
-                self._shown_in.pop(cell, None)
-                continue
-            cell.display = True
-            self._show(cell, int(self._indices[position]))
-            cell.selected = position == self._cursor
         detail = self.query_one("#browser-detail-image", PixelImage)
+        fill_page(self.query_one(PageGrid).cells, detail, self._cells, state, data)
         info = self.query_one("#browser-detail-info", Static)
-        selected = self.selected_index
-        if predictions is None or selected is None:
-            self._shown_in.pop(detail, None)
-            detail.set_image(None, caption="nothing to show" if predictions else "")
+        selected = state.selected_index
+        if data.predictions is None or selected is None:
             info.update("")
-            return
-        self._show(detail, selected)
-        info.update(detail_text(predictions, selected, self._class_names, info.content_size.width))
+        else:
+            width = info.content_size.width
+            info.update(detail_text(data.predictions, selected, self._class_names, width))
 
-    def _show(self, cell: PixelImage, index: int) -> None:
-        """Put test image `index` into `cell`, unless it is there already (saves a redraw)."""
-        if self._shown_in.get(cell) == index:
-            return
-        self._shown_in[cell] = index
-        assert self._predictions is not None
-        true = self._class_names[int(self._predictions.labels[index])]
-        predicted = self._class_names[int(self._predictions.predicted[index])]
-        confidence = float(self._predictions.confidence[index])
-        image = None if self._images is None else self._images[index]
-        cell.set_image(image, true, predicted, confidence)
+    def show_run(self, run: RunFolder) -> None:
+        """Browse `run`: read its predictions and test images in a thread, then show them."""
+        self.data = self.data.opened(run)
+        self.state = self.state.selecting(None, None)
+        if self.is_mounted:
+            self.query_one("#browser-status", Static).update(f"{run.name}: loading predictions…")
+            self._start_load(with_images=True)
+
+    def reload(self) -> None:
+        """Read predictions.npz (and the augmentation preview) of the shown run again."""
+        if self.data.run is not None:
+            self._start_load(with_images=self.data.images_read is None)
+
+    def _start_load(self, with_images: bool) -> None:
+        assert self.data.run is not None
+        self.data = self.data.reading()
+        images = None if with_images else self.data.images_read
+        self._read(self.data.generation, self.data.run, images)
+
+    @work(thread=True, exclusive=True, group="prediction-browser", exit_on_error=False)
+    def _read(self, generation: int, run: RunFolder, images: TestImages | None) -> None:
+        data = read_run_data(run, self._data_dir, self._image_loader, images)
+        self.post_message(self._DataRead(generation, data))  # post_message is thread-safe
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "prediction-browser" and event.state == WorkerState.ERROR:
+            # A bug, not a bad file (those come back as notes): say so, and let polling retry.
+            self.data = self.data.failed(event.worker.error or RuntimeError("unknown"))
+            self._fill()
+
+    def _check_for_update(self) -> None:
+        run, loading = self.data.run, self.data.loading
+        if run is not None and not loading and file_key(run.predictions_path) != self.data.file_key:
+            self.reload()
+
+    def on_prediction_browser__data_read(self, message: _DataRead) -> None:
+        message.stop()
+        if message.generation != self.data.generation:
+            return  # a newer load (or another run) superseded it
+        data = message.data
+        self.data = self.data.read(data)
+        self._cells.forget()
+        self.state = self.state.with_predictions(data.predictions)
+        self.query_one(ConfusionView).set_predictions(data.predictions, self._class_names)
+        preview = self.query_one(AugmentationPreview)
+        if data.preview is not None:
+            preview.set_images(*data.preview)
+        else:
+            preview.set_message(data.preview_note or "no augmentation preview")
+        self._layout_detail()
+        self._layout_grid()
+        self._fill()
+        predictions = data.predictions
+        epoch = None if predictions is None else predictions.epoch
+        self.post_message(self.Loaded(data.run, len(predictions or ()), epoch))
+
+    def _scroller(self) -> ScrollableContainer | None:
+        """The scrolling view the keys move outside the grid (confusion, augmentation)."""
+        if self.state.mode == "confusion":
+            return self.query_one("#browser-confusion-view", VerticalScroll)
+        if self.state.mode == "augmentation":
+            return self.query_one(AugmentationPreview)
+        return None
+
+    def _key(self, action: str, moved: BrowserState, *args: int) -> None:
+        """Move the selection in the grid, or scroll the confusion matrix or the preview."""
+        scroller = self._scroller()
+        if scroller is None:
+            self._apply(moved)
+        else:
+            scroll(scroller, action, *args)
+
+    def action_move(self, dx: int, dy: int) -> None:
+        self._key("move", self.state.move(dx, dy), dx, dy)
+
+    def action_page(self, pages: int) -> None:
+        self._key("page", self.state.page(pages), pages)
+
+    def action_jump(self, position: int) -> None:
+        self._key("jump", self.state.jump(position), position)
+
+    def action_toggle_misclassified(self) -> None:
+        self._apply(self.state.toggle_misclassified(self.data.predictions))
+
+    def action_cycle_true_class(self, step: int = 1) -> None:
+        classes = len(self._class_names)
+        self._apply(self.state.cycle_true_class(self.data.predictions, classes, step))
+
+    def action_cycle_predicted_class(self, step: int = 1) -> None:
+        classes = len(self._class_names)
+        self._apply(self.state.cycle_predicted_class(self.data.predictions, classes, step))
+
+    def action_cycle_sort(self) -> None:
+        self._apply(self.state.cycle_sort(self.data.predictions))
+
+    def action_clear_filters(self) -> None:
+        self._apply(self.state.clear_filters(self.data.predictions))
+
+    def action_toggle_zoom(self) -> None:
+        self._apply(self.state.toggle_zoom())
+
+    def action_toggle_confusion(self) -> None:
+        self._apply(self.state.toggle_mode("confusion"))
+
+    def action_toggle_augmentation(self) -> None:
+        self._apply(self.state.toggle_mode("augmentation"))
+
+    def action_reload(self) -> None:
+        self.reload()

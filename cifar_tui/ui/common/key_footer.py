@@ -9,6 +9,8 @@ from rich.cells import cell_len
 from textual.events import Resize
 from textual.widgets import Footer
 
+from cifar_tui.ui.common.textual_internals import footer_bindings_ready
+
 
 class KeyFooter(Footer):
     """Textual's Footer, minus the rebuilds that would show the same keys again.
@@ -16,8 +18,9 @@ class KeyFooter(Footer):
     Footer removes and mounts one widget per key whenever its screen's bindings may have
     changed: on every `refresh_bindings` (the monitor calls it on each event that may change the
     run's status, the runs list on each rescan), and on both views at each view switch. Each
-    rebuild costs the UI thread ~10-20 ms, on the way of a key press's repaint. This one rebuilds
-    only when the keys, their descriptions or their enabled states differ from those on screen.
+    rebuild holds up the UI thread on the way of a key press's repaint (BENCHMARKS.md, app
+    latency). This one rebuilds only when the keys, their descriptions or their enabled states
+    differ from those on screen.
 
     Footer's roomy style takes " key description " for each key; where that would overflow the
     footer (the browser's nine keys at 80 columns), it goes compact ("key description" and one
@@ -41,7 +44,7 @@ class KeyFooter(Footer):
         )
 
     async def recompose(self) -> None:
-        if not self._bindings_ready or not self.is_attached:
+        if not footer_bindings_ready(self) or not self.is_attached:
             await super().recompose()
             return
         keys = self._keys()

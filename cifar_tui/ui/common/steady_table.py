@@ -10,14 +10,16 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from cifar_tui.ui.common.textual_internals import drop_table_caches
+
 
 class SteadyTable(DataTable[str | Text]):
     """DataTable, minus the re-rendering of every line after a restyle that changed nothing.
 
     Textual restyles every widget of a view each time the view is shown again, and DataTable
     drops all its rendered lines and cells on every restyle (its line cache is not keyed by its
-    component styles). Rendering the epoch table again took 15-25 ms of each switch to the
-    monitor, most of it. Here a restyle only marks the styles for checking: the caches are
+    component styles). Rendering the epoch table again was most of each switch to the monitor
+    (BENCHMARKS.md, app latency). Here a restyle only marks the styles for checking: the caches are
     dropped at the next render if a style the table paints with, or its size, differs from the
     last render's.
     """
@@ -57,5 +59,5 @@ class SteadyTable(DataTable[str | Text]):
             painted_with = self._styles_painted_with()
             if painted_with != self._painted_with or self.size != self._painted_size:
                 self._painted_with, self._painted_size = painted_with, self.size
-                self._clear_caches()  # what DataTable.notify_style_update drops
+                drop_table_caches(self)  # what DataTable.notify_style_update drops
         return super().render_lines(crop)
