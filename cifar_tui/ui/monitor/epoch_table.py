@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from cifar_tui.core.rundir.event_types import EpochEnded
+from cifar_tui.core.rundir.runs_table import format_percent
 from cifar_tui.ui.common.steady_table import SteadyTable
 
 BEST = "★"
@@ -33,7 +34,7 @@ def _cell(key: str, event: EpochEnded) -> str:
     if key == "epoch":
         return str(int(value))
     if key in ("accuracy", "val_accuracy"):
-        return f"{100 * value:.2f}%"
+        return format_percent(value, digits=2)
     if key == "learning_rate":
         return f"{value:.3g}"
     if key == "seconds":

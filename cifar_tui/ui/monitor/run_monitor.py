@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from cifar_tui.core.rundir.event_types import Event, PredictionsSaved, RunStarted
 from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.runs_table import format_percent
 from cifar_tui.core.rundir.status import run_status
 from cifar_tui.ui.monitor.curves_pane import CurvesPane
 from cifar_tui.ui.monitor.epoch_table import EpochTable
@@ -231,8 +232,10 @@ class RunMonitor(Widget):
         table = self.query_one(EpochTable)
         best = ""
         if table.best_epoch is not None and table.best_value is not None:
-            best = f"best {100 * table.best_value:.2f}% @{table.best_epoch}"
-        test = "" if self._test_accuracy is None else f"test acc {100 * self._test_accuracy:.2f}%"
+            best = f"best {format_percent(table.best_value, digits=2)} @{table.best_epoch}"
+        test = ""
+        if self._test_accuracy is not None:
+            test = f"test acc {format_percent(self._test_accuracy, digits=2)}"
         # Room for "best 100.00% @125" and "test acc 100.00%" before the first epoch ends.
         return [Fact(best, "bold", room=17), Fact(test, room=16)]
 
