@@ -104,20 +104,31 @@ async def test_two_gpus_show_name_utilisation_memory_temperature_and_power() -> 
         assert all(len(line) <= pane.content_size.width for line in lines)
 
 
-async def test_readings_build_history_and_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_timers_readings_build_the_history() -> None:
+    """Each reading the worker takes reaches the sparkline once: 10% first, then 95%."""
     nvml = two_gpus()
-    app = PaneApp(nvml, interval=0.05)
-    sampled: list[GpuPane.Sampled] = []
-    async with app.run_test(size=(120, 40), message_hook=sampled.append) as pilot:
+    read = fixed_system()
+    calls = 0
+
+    def counted() -> SystemReading:
+        nonlocal calls
+        calls += 1
+        return read()
+
+    class CountingApp(PaneApp):
+        def compose(self) -> ComposeResult:
+            yield GpuPane(self.monitor, 0.05, read_system=counted)
+
+    app = CountingApp(nvml)
+    async with app.run_test(size=(120, 40)) as pilot:
         pane = await first_reading(pilot)
         nvml.gpus[0].utilization_percent = 95
         await pilot.pause(0.4)
-        history = pane.utilization_history(0)
-        assert history[0] == 10.0 and history[-1] == 95.0
-        # A message shows up once per node it bubbles through: count distinct ones.
-        messages = {id(m) for m in sampled if isinstance(m, GpuPane.Sampled)}
-        assert len(messages) == len(history)
-        assert pane.render().plain.splitlines()[1].startswith("util  95% ")
+        util = pane.render().plain.splitlines()[1]
+        bars = util.removeprefix("util  95% ").lstrip()
+        assert util.startswith("util  95% ") and bars[0] == "▂" and bars[-1] == "█"
+        # The last reading taken may still be on its way to the UI thread.
+        assert calls - 1 <= len(bars) <= calls
 
 
 async def test_a_reading_repaints_only_the_rows_it_fills(
