@@ -67,7 +67,7 @@ def profile(preset: str, data_dir: str, train_size: int, epochs: int, models: Pa
 
     from cifar_tui import cli
     from cifar_tui.core.rundir import checkpoints
-    from cifar_tui.core.training import callbacks
+    from cifar_tui.core.training import recorder
 
     timers = Timers()
     trainer_class = keras.Model.__mro__[1]  # the backend's trainer (TensorFlowTrainer)
@@ -81,9 +81,9 @@ def profile(preset: str, data_dir: str, train_size: int, epochs: int, models: Pa
             self.train_function._profiled = True
         return self.train_function
 
-    predict = callbacks.predict_probabilities
+    predict = recorder.predict_probabilities
     save = checkpoints.save_checkpoint
-    epoch_begin = callbacks.RunRecorder.on_epoch_begin
+    epoch_begin = recorder.RunRecorder.on_epoch_begin
 
     def timed_predict(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         start = time.perf_counter()
@@ -105,9 +105,9 @@ def profile(preset: str, data_dir: str, train_size: int, epochs: int, models: Pa
         return epoch_begin(self, epoch, logs)
 
     trainer_class.make_train_function = patched_make
-    callbacks.predict_probabilities = timed_predict
+    recorder.predict_probabilities = timed_predict
     checkpoints.save_checkpoint = timed_save
-    callbacks.RunRecorder.on_epoch_begin = on_epoch_begin
+    recorder.RunRecorder.on_epoch_begin = on_epoch_begin
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the trainer's own epoch lines
             code = cli.main(["train", "--preset", preset, "--epochs", str(epochs), "--train-size",
@@ -115,9 +115,9 @@ def profile(preset: str, data_dir: str, train_size: int, epochs: int, models: Pa
                              "--name", f"profile-{preset}"])  # fmt: skip
     finally:
         trainer_class.make_train_function = make_train_function
-        callbacks.predict_probabilities = predict
+        recorder.predict_probabilities = predict
         checkpoints.save_checkpoint = save
-        callbacks.RunRecorder.on_epoch_begin = epoch_begin
+        recorder.RunRecorder.on_epoch_begin = epoch_begin
     if code:
         raise SystemExit(f"cifar-tui train --preset {preset} exited with {code}")
     return timers

@@ -9,12 +9,20 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cifar_tui.commands.flags import config_overrides
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.config_files import load_config, save_config
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.presets import preset
+from cifar_tui.core.rundir.naming import valid_run_name
+
+if TYPE_CHECKING:  # the modules themselves are imported when a verb needs them
+    from cifar_tui.core.data.cifar10 import Cifar10
+    from cifar_tui.core.rundir.folder import RunFolder
+    from cifar_tui.core.training.cluster import Task
+    from cifar_tui.core.training.stopping import StopRequest
 
 
 def resolve_config(args: argparse.Namespace) -> TrainConfig:
@@ -28,7 +36,7 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
 
 def train(args: argparse.Namespace) -> int:
     """`cifar-tui train`: a new run, or `--resume RUN`; returns the exit code."""
-    from cifar_tui.core.rundir.runs import resolve_run
+    from cifar_tui.core.rundir.listing import resolve_run
 
     models_dir: Path = args.models_dir
     resume = args.resume is not None  # `--resume ""` names no run: an error, not a new run
@@ -37,9 +45,7 @@ def train(args: argparse.Namespace) -> int:
         config = _resumed_config(args, run.config_path)
     else:
         config = resolve_config(args)
-        if args.name is not None and (
-            not args.name or "/" in args.name or args.name in (".", "..")
-        ):
+        if args.name is not None and not valid_run_name(args.name):
             raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
     scratch = None
     if config.strategy == "multi-worker":
@@ -61,10 +67,13 @@ def train(args: argparse.Namespace) -> int:
     return code
 
 
-def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, run) -> int:  # noqa: ANN001 - RunFolder | None
+def _train_in(
+    args: argparse.Namespace, models_dir: Path, config: TrainConfig, run: RunFolder | None
+) -> int:
     """Lock the run (`run`, or a new one in `models_dir`), then train it."""
-    from cifar_tui.core.rundir.runs import RunLock, create_run_folder, new_run_name
-    from cifar_tui.core.training import tfenv
+    from cifar_tui.core.rundir.lock import RunLock
+    from cifar_tui.core.rundir.naming import create_run_folder, new_run_name
+    from cifar_tui.core.training.checks import check_batch_fits
     from cifar_tui.core.training.stopping import StopRequest
 
     resume = run is not None
@@ -72,13 +81,13 @@ def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, r
     # SIGHUP (the terminal went away) stops cleanly too, so the run can be resumed.
     stop.install((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
     with contextlib.ExitStack() as locked:
-        if resume:
+        if run is not None:
             # Lock first: a second trainer is refused before it loads data or touches the run.
             locked.enter_context(RunLock(run.lock_path))
             _check_resumable(run, config)
         data = load_data(args.data_dir, config.train_size)
-        _check_batch_fits(config, len(data.x_train))
-        if not resume:
+        check_batch_fits(config, len(data.x_train))
+        if run is None:
             models_dir.mkdir(parents=True, exist_ok=True)
             name = args.name or new_run_name(models_dir, config.preset)
             run = create_run_folder(models_dir, name)
@@ -86,22 +95,31 @@ def _train_in(args: argparse.Namespace, models_dir: Path, config: TrainConfig, r
             save_config(config, run.config_path)
         elif config.epochs != _saved_epochs(run.config_path):
             save_config(config, run.config_path)
-        print(f"run folder: {run.path}", flush=True)
-        user_err = tfenv.redirect_stderr_to(run.log_path)
-        # A crash inside TensorFlow's C++ (a segfault, an abort) leaves its Python stack in
-        # trainer.log, where the app's failure view and a bug report can find it.
-        faulthandler.enable(file=sys.stderr, all_threads=True)
-        from cifar_tui.core.training.trainer import run_training
+        return _run_trainer(config, run, data, stop, resume)
 
-        try:
-            outcome = run_training(config, run, data, user_out=user_err, stop=stop, resume=resume)
-        except UserError as error:  # stderr is trainer.log now: tell the user on the terminal
-            print(f"cifar-tui: error: {error}", file=user_err)
-            return error.exit_code
+
+def _run_trainer(
+    config: TrainConfig, run: RunFolder, data: Cifar10, stop: StopRequest, resume: bool
+) -> int:
+    """Send stderr to the run's trainer.log, then train; returns the exit code."""
+    from cifar_tui.core.training import tfenv
+
+    print(f"run folder: {run.path}", flush=True)
+    user_err = tfenv.redirect_stderr_to(run.log_path)
+    # A crash inside TensorFlow's C++ (a segfault, an abort) leaves its Python stack in
+    # trainer.log, where the app's failure view and a bug report can find it.
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+    from cifar_tui.core.training.trainer import run_training
+
+    try:
+        outcome = run_training(config, run, data, user_out=user_err, stop=stop, resume=resume)
+    except UserError as error:  # stderr is trainer.log now: tell the user on the terminal
+        print(f"cifar-tui: error: {error}", file=user_err)
+        return error.exit_code
     return outcome.exit_code
 
 
-def _worker_scratch(worker_dir: Path | None, task) -> Path:  # noqa: ANN001 - cluster.Task
+def _worker_scratch(worker_dir: Path | None, task: Task) -> Path:
     """The folder a non-chief multi-worker task writes its run folder into."""
     import tempfile
 
@@ -115,7 +133,7 @@ def _worker_scratch(worker_dir: Path | None, task) -> Path:  # noqa: ANN001 - cl
     return scratch
 
 
-def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
+def _copy_for_worker(run: RunFolder, scratch: Path) -> RunFolder:
     """A non-chief resume: copy the chief's config and latest checkpoint, read-only, into scratch.
 
     Every worker must restore the same checkpoint, so the run folder must be reachable from each
@@ -124,7 +142,7 @@ def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
     import shutil
 
     from cifar_tui.core.rundir.checkpoints import read_latest
-    from cifar_tui.core.rundir.runs import RunFolder
+    from cifar_tui.core.rundir.folder import LATEST_CHECKPOINT_FILE, RunFolder
 
     copy = RunFolder(scratch / run.name)
     if copy.path.exists():
@@ -134,43 +152,17 @@ def _copy_for_worker(run, scratch: Path):  # noqa: ANN001, ANN202 - RunFolder
     latest = read_latest(run.checkpoint_dir)
     if latest is not None:
         shutil.copy2(run.checkpoint_dir / latest.file, copy.checkpoint_dir / latest.file)
-        shutil.copy2(run.checkpoint_dir / "latest.json", copy.checkpoint_dir / "latest.json")
+        index = LATEST_CHECKPOINT_FILE
+        shutil.copy2(run.checkpoint_dir / index, copy.checkpoint_dir / index)
     return copy
 
 
-def _check_resumable(run, config: TrainConfig) -> None:  # noqa: ANN001 - RunFolder
+def _check_resumable(run: RunFolder, config: TrainConfig) -> None:
     """Refuse a resume that has nothing to do, before anything is written to the run."""
     from cifar_tui.core.rundir.checkpoints import read_latest
+    from cifar_tui.core.training.checks import check_epochs_left  # no TensorFlow at import
 
-    latest = read_latest(run.checkpoint_dir)
-    if latest is None:
-        return  # no checkpoint yet: the run starts over from epoch 1
-    # All epochs trained but killed before its `finished` event: the resume only evaluates.
-    if latest.epoch > config.epochs or (latest.epoch == config.epochs and _finished(run)):
-        raise UserError(
-            f"run {run.name} already has {latest.epoch} of {config.epochs} epochs; "
-            f"pass --epochs N with N > {latest.epoch} to train further"
-        )
-
-
-def _finished(run) -> bool:  # noqa: ANN001 - RunFolder
-    """Whether the run's last terminal event is `finished`."""
-    from cifar_tui.core.rundir.runs import TERMINAL_EVENTS
-
-    ends = [e["type"] for e in run.events() if e["type"] in TERMINAL_EVENTS]
-    return bool(ends) and ends[-1] == "finished"
-
-
-def _check_batch_fits(config: TrainConfig, train_images: int) -> None:
-    """At least one full batch per epoch, after the validation hold-out."""
-    from cifar_tui.core.training.trainer import held_out_count  # no TensorFlow at import
-
-    usable = train_images - held_out_count(train_images, config.validation_split)
-    if usable < config.batch_size:
-        raise UserError(
-            f"batch_size {config.batch_size} is larger than the {usable} training images "
-            "left after the validation split; lower --batch-size or raise --train-size"
-        )
+    check_epochs_left(run, read_latest(run.checkpoint_dir), config.epochs)
 
 
 def _resumed_config(args: argparse.Namespace, config_path: Path) -> TrainConfig:
@@ -192,7 +184,7 @@ def _saved_epochs(config_path: Path) -> int:
     return load_config(config_path).epochs
 
 
-def load_data(data_dir: str | None, train_size: int = 0):  # noqa: ANN202 - Cifar10
+def load_data(data_dir: str | None, train_size: int = 0) -> Cifar10:
     """Find CIFAR-10 offline (see locate.find_cifar10); only then try Keras's downloader."""
     from cifar_tui.core.data.cifar10 import load_cifar10
     from cifar_tui.core.data.errors import DataError

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from written_events import raw_events
 
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.rundir.runs import read_events
 from cifar_tui.core.training.cluster import LOGICAL_CPUS_ENV, Task, logical_cpus, task_from_env
 
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
@@ -102,7 +102,7 @@ def test_mirrored_on_two_logical_cpus_reports_two_replicas(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mirrored x2" in result.stdout
-    events = read_events(tmp_path / "mirrored" / "events.jsonl")
+    events = raw_events(tmp_path / "mirrored" / "events.jsonl")
     assert events[0]["strategy"] == "mirrored" and events[0]["replicas"] == 2
     assert events[-1]["type"] == "finished" and events[-1]["test_accuracy"] > 0.2
 
@@ -163,7 +163,7 @@ def test_multi_worker_on_two_local_processes(cifar_archive: Path, tmp_path: Path
     assert {"config.toml", "events.jsonl", "checkpoint", "model.keras", "predictions.npz",
             "augmentation_preview.npz", "trainer.log"} <= names, names  # fmt: skip
     assert "trainer.lock" not in names and not [n for n in names if n.endswith(".tmp")]
-    events = read_events(run / "events.jsonl")
+    events = raw_events(run / "events.jsonl")
     started = [e for e in events if e["type"] == "run_started"]
     assert [(e["strategy"], e["replicas"], e["resumed"]) for e in started] == [
         ("multi-worker", 2, False), ("multi-worker", 2, True)]  # fmt: skip
@@ -177,7 +177,7 @@ def test_multi_worker_on_two_local_processes(cifar_archive: Path, tmp_path: Path
     # The other worker trained the same steps into its scratch folder (no lock left there).
     worker_run = scratch / "worker1" / "mw"
     assert not (worker_run / "trainer.lock").exists()
-    worker_events = read_events(worker_run / "events.jsonl")
+    worker_events = raw_events(worker_run / "events.jsonl")
     assert worker_events[-1]["type"] == "finished"
     assert worker_events[-1]["test_accuracy"] == events[-1]["test_accuracy"]
 
@@ -208,7 +208,7 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if events_path.exists() and any(
-                e["type"] == "batch" and e["epoch"] >= 2 for e in read_events(events_path)
+                e["type"] == "batch" and e["epoch"] >= 2 for e in raw_events(events_path)
             ):
                 break
             assert all(w.poll() is None for w in workers), "a worker exited before the stop"
@@ -218,8 +218,8 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
         outputs = _outputs(workers, timeout=120)
     report = "\n---\n".join(outputs)
     assert [w.returncode for w in workers] == [0, 0], report
-    chief = read_events(events_path)[-1]
-    other = read_events(scratch / "worker1" / "mw" / "events.jsonl")[-1]
+    chief = raw_events(events_path)[-1]
+    other = raw_events(scratch / "worker1" / "mw" / "events.jsonl")[-1]
     assert chief["type"] == other["type"] == "stopped", report
     assert (chief["epoch"], chief["step"]) == (other["epoch"], other["step"])
     assert chief["reason"] == "another worker stopped" and other["reason"] == "SIGINT"
@@ -228,7 +228,7 @@ def test_a_stop_on_one_worker_stops_every_worker_at_the_same_step(
     # Both resume from that checkpoint and finish the epoch the stop cut short.
     epochs = str(chief["epoch"] + 1)
     outputs = _run_workers("--resume", "mw", "--epochs", epochs, *common)
-    events = read_events(events_path)
+    events = raw_events(events_path)
     assert events[-1]["type"] == "finished" and events[-1]["epoch"] == int(epochs)
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from recorders import quiet_recorder
 
-from cifar_tui.core.training.callbacks import DivergedError, RunRecorder
+from cifar_tui.core.training.recorder import DivergedError, RunRecorder
 
 STEPS = 100
 

@@ -20,11 +20,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from written_events import raw_events
 
 from cifar_tui.core.rundir import atomic, checkpoints
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
-from cifar_tui.core.rundir.runs import read_events
-from cifar_tui.core.training.trainer import DiskFullError, _disk_full, _saving
+from cifar_tui.core.training.saving import DiskFullError, disk_full, saving
 
 # Small and quick, as in test_train_cli.py: 500 images, batch 50, 10 steps per epoch.
 TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "50",
@@ -128,16 +128,16 @@ def test_disk_full_is_found_through_wrapping_errors(tmp_path: Path) -> None:
         except OSError as error:
             raise ValueError("saving failed") from error  # as a library might wrap it
     except ValueError as wrapped:
-        assert _disk_full(wrapped)
-    assert _disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
-    assert not _disk_full(OSError(errno.EACCES, "Permission denied"))
-    assert not _disk_full(ValueError("nan"))
+        assert disk_full(wrapped)
+    assert disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    assert not disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not disk_full(ValueError("nan"))
     run = SimpleNamespace(name="r1", checkpoint_dir=tmp_path / "checkpoint")
     with pytest.raises(DiskFullError, match=r"disk full while saving model.keras: free space .*"
                        r"--resume r1`; no checkpoint was saved yet"):  # fmt: skip
-        with _saving("model.keras", run):  # type: ignore[arg-type]
+        with saving("model.keras", run):  # type: ignore[arg-type]
             raise full
-    with pytest.raises(PermissionError), _saving("model.keras", run):  # type: ignore[arg-type]
+    with pytest.raises(PermissionError), saving("model.keras", run):  # type: ignore[arg-type]
         raise PermissionError(errno.EACCES, "Permission denied")
 
 
@@ -204,7 +204,7 @@ def test_a_full_disk_while_saving_fails_the_run_and_keeps_the_checkpoint(
     line = one_line(result.stderr)
     assert line.startswith(f"cifar-tui: training failed: disk full while saving {what}: ")
     assert "free space and run `cifar-tui train --resume full`" in line
-    events = read_events(run / "events.jsonl")
+    events = raw_events(run / "events.jsonl")
     failed = events[-1]
     assert failed["type"] == "failed" and failed["error"] == "DiskFullError"
     assert failed["message"] in line and failed["log_tail"]
@@ -228,7 +228,7 @@ def test_a_full_disk_while_saving_fails_the_run_and_keeps_the_checkpoint(
     resumed = cli("train", "--resume", "full", "--models-dir", tmp_path, "--data-dir",
                   cifar_archive)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
-    events = read_events(run / "events.jsonl")
+    events = raw_events(run / "events.jsonl")
     assert events[-1]["type"] == "finished"
     restarted = [e for e in events if e["type"] == "run_started"][-1]
     assert restarted["resumed"] and restarted["initial_epoch"] == expected_epoch
@@ -256,7 +256,7 @@ def processes() -> Iterator[list[subprocess.Popen]]:
 
 def _started_by(events_path: Path, pid: int) -> Callable[[], bool]:
     def check() -> bool:
-        events = read_events(events_path)
+        events = raw_events(events_path)
         return any(e["type"] == "run_started" and e["pid"] == pid for e in events) and any(
             e["type"] == "batch" for e in events[-3:]
         )
@@ -309,7 +309,7 @@ def test_a_second_trainer_is_refused_and_a_dead_trainers_lock_is_taken_over(
     resumed.send_signal(signal.SIGINT)
     out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
-    assert read_events(run / "events.jsonl")[-1]["type"] == "stopped"
+    assert raw_events(run / "events.jsonl")[-1]["type"] == "stopped"
     assert not (run / "trainer.lock").exists()
 
 
@@ -346,9 +346,9 @@ def test_a_trainer_started_like_the_app_does_survives_the_terminal_hanging_up(
     events_path = tmp_path / "hup" / "events.jsonl"
     trainer_pid = None
     try:
-        wait_for(lambda: any(e["type"] == "batch" for e in read_events(events_path)),
+        wait_for(lambda: any(e["type"] == "batch" for e in raw_events(events_path)),
                  what="the trainer's first batches")  # fmt: skip
-        trainer_pid = next(e["pid"] for e in read_events(events_path) if e["type"] == "run_started")
+        trainer_pid = next(e["pid"] for e in raw_events(events_path) if e["type"] == "run_started")
         assert os.getsid(trainer_pid) == trainer_pid != os.getsid(pid)  # its own session
         os.close(master)  # hang up
         master = -1
@@ -356,10 +356,10 @@ def test_a_trainer_started_like_the_app_does_survives_the_terminal_hanging_up(
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGHUP
         pid = 0
         # The trainer did not get it: it goes on appending batch events, and does not stop.
-        count = len(read_events(events_path))
-        wait_for(lambda: len(read_events(events_path)) >= count + 3, what="more events")
+        count = len(raw_events(events_path))
+        wait_for(lambda: len(raw_events(events_path)) >= count + 3, what="more events")
         os.kill(trainer_pid, 0)
-        assert [e["type"] for e in read_events(events_path)].count("stopped") == 0
+        assert [e["type"] for e in raw_events(events_path)].count("stopped") == 0
         assert read_lock(tmp_path / "hup" / "trainer.lock")["pid"] == trainer_pid
     finally:
         if master >= 0:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from recorders import quiet_recorder
+from recorders import EventList, quiet_recorder
 
-from cifar_tui.core.training import callbacks
+from cifar_tui.core.training import recorder as recorder_module
 
 BATCH_SIZE = 8
 STEP_SECONDS = 0.125  # 64 images/s; exact in binary, so events come every 4 steps on the dot
@@ -17,19 +17,16 @@ def batch_rates(
 ) -> list[float]:
     """images/s of every batch event of one epoch; `stalls` adds seconds before a given step."""
     now = [1000.0]
-    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: now[0])
-    events: list[dict] = []
+    monkeypatch.setattr(recorder_module.time, "perf_counter", lambda: now[0])
+    events = EventList()
     recorder = quiet_recorder(
-        first_step + steps,
-        batch_size=BATCH_SIZE,
-        first_step=first_step,
-        emit=lambda kind, **fields: events.append(fields) if kind == "batch" else None,
+        first_step + steps, batch_size=BATCH_SIZE, first_step=first_step, events=events
     )
     recorder.on_epoch_begin(0)
     for batch in range(steps):
         now[0] += STEP_SECONDS + stalls.get(batch, 0.0)
         recorder.on_train_batch_end(batch, {"loss": 1.0, "accuracy": 0.5})
-    return [event["images_per_second"] for event in events]
+    return [fields["images_per_second"] for kind, fields in events.appended if kind == "batch"]
 
 
 @pytest.mark.parametrize(
@@ -59,7 +56,7 @@ def test_the_live_rate_is_the_recent_speed(
     assert rates[:stall_event] == pytest.approx([expected["before"]] * stall_event)
     # While the window reaches back before the stall (this event and the next ten), the speed
     # is low: at this event, 44 steps of 8 images over the 1005.5 s since the window's start.
-    window = slice(stall_event, stall_event + callbacks.RATE_WINDOW_EVENTS + 1)
+    window = slice(stall_event, stall_event + recorder_module.RATE_WINDOW_EVENTS + 1)
     assert rates[stall_event] == pytest.approx(44 * BATCH_SIZE / 1005.5)
     assert all(rate < 1.0 for rate in rates[window])
     later = rates[window.stop :]

@@ -8,9 +8,9 @@ written by then.
 from __future__ import annotations
 
 import pytest
-from recorders import quiet_recorder
+from recorders import QuietSaver, quiet_recorder
 
-from cifar_tui.core.training.callbacks import RunRecorder
+from cifar_tui.core.training.recorder import RunRecorder
 from cifar_tui.core.training.stopping import StopRequest
 
 STEPS = 10
@@ -23,12 +23,12 @@ class FakeModel:
 def make_recorder(
     stop: StopRequest, calls: list[tuple[int, int]], first_step: int = 0
 ) -> RunRecorder:
-    """A recorder that notes its on_stopped_mid_epoch calls in `calls`, on a stand-in model."""
+    """A recorder noting in `calls` each stop it asks its saver to save, on a stand-in model."""
     recorder = quiet_recorder(
         STEPS,
         stop=stop,
         first_step=first_step,
-        on_stopped_mid_epoch=lambda epoch, step: calls.append((epoch, step)),
+        saver=QuietSaver(on_stop=lambda epoch, step: calls.append((epoch, step))),
     )
     recorder.set_model(FakeModel())
     return recorder
@@ -37,7 +37,8 @@ def make_recorder(
 def run_epoch(stop_at: int | None, first_step: int = 0) -> tuple[list[tuple[int, int]], bool]:
     """One epoch (epoch 3 of the run) with a stop requested after batch `stop_at` (1-based).
 
-    Returns the (epoch, step) calls of on_stopped_mid_epoch and whether fit was told to stop.
+    Returns the (epoch, step) of each stop the saver was asked to save, and whether fit was
+    told to stop.
     """
     stop = StopRequest()
     calls: list[tuple[int, int]] = []

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from cifar_tui.core.rundir.runs import read_events
+from written_events import raw_events
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +70,7 @@ def test_run_folder_has_every_file(trained: dict) -> None:
 
 
 def test_events_record_the_whole_run(trained: dict) -> None:
-    events = read_events(trained["run"] / "events.jsonl")
+    events = raw_events(trained["run"] / "events.jsonl")
     types = [e["type"] for e in events]
     assert types[0] == "run_started" and types[-1] == "finished"
     assert types.count("epoch_ended") == 2 and types.count("checkpoint_saved") == 2
@@ -117,7 +116,7 @@ def test_evaluate_reports_the_runs_own_test_accuracy(trained: dict) -> None:
                  trained["data"], "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    finished = read_events(trained["run"] / "events.jsonl")[-1]
+    finished = raw_events(trained["run"] / "events.jsonl")[-1]
     assert report["images"] == 100
     assert report["accuracy"] == pytest.approx(finished["test_accuracy"], abs=1e-9)
     assert report["loss"] == pytest.approx(finished["test_loss"], rel=1e-4)
@@ -226,13 +225,13 @@ def test_sigint_stops_with_a_checkpoint_and_resume_matches(
 
     def in_epoch_two() -> bool:
         return any(e["type"] == "batch" and e["epoch"] == 2 and e["step"] >= 5
-                   for e in read_events(events_path))  # fmt: skip
+                   for e in raw_events(events_path))  # fmt: skip
 
     _wait_for(in_epoch_two)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    events = read_events(events_path)
+    events = raw_events(events_path)
     stopped = events[-1]
     assert stopped["type"] == "stopped" and stopped["epoch"] == 1 and 0 < stopped["step"] < 50
     assert stopped["reason"] == "SIGINT"
@@ -243,11 +242,11 @@ def test_sigint_stops_with_a_checkpoint_and_resume_matches(
     resumed = cli("train", "--resume", "stopped", "--models-dir", tmp_path, "--data-dir",
                   cifar_archive)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
-    events = read_events(events_path)
+    events = raw_events(events_path)
     assert events[-1]["type"] == "finished"
     assert [e["epoch"] for e in events if e["type"] == "epoch_ended"] == [1, 2, 3]
     final = {e["epoch"]: e for e in events if e["type"] == "epoch_ended"}[3]
-    expected = {e["epoch"]: e for e in read_events(tmp_path / "reference" / "events.jsonl")
+    expected = {e["epoch"]: e for e in raw_events(tmp_path / "reference" / "events.jsonl")
                 if e["type"] == "epoch_ended"}[3]  # fmt: skip
     # Same batches, augmentation, dropout masks and optimizer state: on the CPU the resumed run
     # retraces the uninterrupted one (measured: equal to 5 decimals).
@@ -267,11 +266,11 @@ def test_sigterm_stops_with_a_checkpoint_too(cifar_archive: Path, tmp_path: Path
     )  # fmt: skip
     events_path = tmp_path / "terminated" / "events.jsonl"
     _wait_for(lambda: any(e["type"] == "batch" and e["step"] >= 5
-                          for e in read_events(events_path)))  # fmt: skip
+                          for e in raw_events(events_path)))  # fmt: skip
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    stopped = read_events(events_path)[-1]
+    stopped = raw_events(events_path)[-1]
     assert stopped["type"] == "stopped" and stopped["reason"] == "SIGTERM"
     latest = json.loads((tmp_path / "terminated" / "checkpoint" / "latest.json").read_text())
     assert (latest["epoch"], latest["step"]) == (stopped["epoch"], stopped["step"])
@@ -283,7 +282,7 @@ def test_a_diverging_loss_fails_the_run_with_a_reason(cifar_archive: Path, tmp_p
                  tmp_path, "--name", "diverged")  # fmt: skip
     assert result.returncode == 1
     assert "lower --learning-rate" in result.stderr and "Traceback" not in result.stderr
-    failed = read_events(tmp_path / "diverged" / "events.jsonl")[-1]
+    failed = raw_events(tmp_path / "diverged" / "events.jsonl")[-1]
     assert failed["type"] == "failed" and failed["error"] == "DivergedError"
     assert "became nan" in failed["message"] or "became inf" in failed["message"]
     assert "Traceback" in (tmp_path / "diverged" / "trainer.log").read_text()

@@ -12,8 +12,12 @@ from cifar_tui.core.data.cifar10 import CLASS_NAMES
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir.atomic import atomic_path, atomic_write_text
 from cifar_tui.core.training import tfenv
-
-PREDICT_BATCH_SIZE = 256
+from cifar_tui.core.training.metrics import (
+    PREDICT_BATCH_SIZE,
+    EvaluationResult,
+    evaluate_probabilities,
+    predict_probabilities,
+)
 
 
 def check_model_file(path: Path) -> None:
@@ -40,18 +44,14 @@ def load_model(path: Path) -> Any:
         raise UserError(f"cannot load model {path}: {message}") from None
 
 
-def evaluate(model: Any, images: np.ndarray, labels: np.ndarray) -> Any:
+def evaluate(model: Any, images: np.ndarray, labels: np.ndarray) -> EvaluationResult:
     """Accuracy and loss of `model` on uint8 images, computed as the trainer computes them."""
-    from cifar_tui.core.training.callbacks import evaluate_probabilities, predict_probabilities
-
     _check_input(model, images)
     return evaluate_probabilities(predict_probabilities(model, images, PREDICT_BATCH_SIZE), labels)
 
 
 def top_labels(model: Any, images: list[np.ndarray], k: int = 3) -> list[list[tuple[str, float]]]:
     """For each image, the `k` most probable class names with their probabilities."""
-    from cifar_tui.core.training.callbacks import predict_probabilities
-
     batch = np.stack(images).astype(np.uint8)
     _check_input(model, batch)
     probabilities = predict_probabilities(model, batch, PREDICT_BATCH_SIZE)

@@ -1,4 +1,9 @@
-"""Keras callbacks that turn `fit()` into run-folder events, epoch lines, checkpoints and stops."""
+"""The Keras callback that turns `fit()` into run-folder events, epoch lines, checkpoints and stops.
+
+Per batch: throttled progress events, the divergence check and stop checks. Per epoch: validate,
+report, and have the RunSaver write the epoch's files. A stop mid-epoch is saved and reported
+from inside `fit` (see RunRecorder._record_stop).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
 
 from cifar_tui.core.rundir.events import BATCH_EVENT_INTERVAL
+from cifar_tui.core.training.metrics import (
+    EvaluationResult,
+    evaluate_probabilities,
+    predict_probabilities,
+)
 from cifar_tui.core.training.stopping import AgreedStop, StopRequest
 
 # Divergence: the epoch's running-mean loss over DIVERGENCE_FACTOR times the lowest seen so far in
@@ -31,69 +41,61 @@ class DivergedError(RuntimeError):
     """The training loss became NaN or infinite: further steps would train on garbage."""
 
 
-@dataclass
-class EvaluationResult:
-    """Class probabilities for a labelled set and the metrics that follow from them."""
+class EventSink(Protocol):
+    """Where events go: the run's EventWriter."""
 
-    probabilities: np.ndarray
-    labels: np.ndarray
-    accuracy: float
-    loss: float
+    def append(self, type: str, **fields: Any) -> object: ...
 
 
-def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> EvaluationResult:
-    """Accuracy and mean categorical cross-entropy (no smoothing, no L2 term) from probabilities."""
-    labels = labels.astype(np.int64)
-    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
-    loss = float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0)))) if len(labels) else float("nan")
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels)) if len(labels) else 0.0
-    return EvaluationResult(probabilities.astype(np.float32), labels, accuracy, loss)
+class EpochSaver(Protocol):
+    """What saves the trained state: the trainer's RunSaver."""
+
+    def save_epoch(self, epoch: int, test_result: EvaluationResult) -> None: ...
+
+    def save_stop(self, epoch_done: int, step: int) -> None: ...
 
 
-def predict_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for uint8 images, in float32."""
-    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+@dataclass(frozen=True)
+class FitPlan:
+    """The shape of the training the recorder follows."""
+
+    steps_per_epoch: int
+    epochs: int
+    batch_size: int
+    first_step: int = 0
+    """Batches of the first epoch done before a resume."""
+    first_epoch_done: int = 0
+    """Epochs complete before this `fit` (what a resume starts from)."""
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Per batch: throttled progress and stop checks. Per epoch: validate, report, checkpoint.
-
-    `on_epoch_saved(epoch, test_result)` runs after the metrics are recorded; the trainer uses it to
-    write the checkpoint, model.keras and predictions.npz.
-    """
+    """Per batch: throttled progress and stop checks. Per epoch: validate, report, checkpoint."""
 
     def __init__(
         self,
         *,
-        emit: Callable[..., Any],
-        print_line: Callable[[str], None],
+        plan: FitPlan,
+        events: EventSink,
+        saver: EpochSaver,
         stop: StopRequest | AgreedStop,
-        steps_per_epoch: int,
-        epochs: int,
-        batch_size: int,
         validation: tuple[np.ndarray, np.ndarray],
         test: tuple[np.ndarray, np.ndarray] | None,
-        on_epoch_saved: Callable[[int, EvaluationResult], None],
-        learning_rate_at: Callable[[int], float],
-        first_step: int = 0,
-        on_stopped_mid_epoch: Callable[[int, int], None] | None = None,
+        learning_rate_at: Callable[[int], Any],
     ) -> None:
         super().__init__()
-        self._emit = emit
-        self._print = print_line
+        self._events = events
+        self._saver = saver
         self._stop = stop
-        self._steps = steps_per_epoch
-        self._epochs = epochs
-        self._batch_size = batch_size
+        self._steps = plan.steps_per_epoch
+        self._epochs = plan.epochs
+        self._batch_size = plan.batch_size
         self._validation = validation
         self._test = test  # None: validation *is* the test set (the recipe's way)
-        self._on_epoch_saved = on_epoch_saved
-        self._learning_rate_at = learning_rate_at
-        self._first_step = first_step  # batches of the first epoch done before a resume
-        self._on_stopped_mid_epoch = on_stopped_mid_epoch
-        self.stop_recorded = False  # on_stopped_mid_epoch ran: the stop is saved and reported
+        self._learning_rate_at = learning_rate_at  # the schedule: optimizer step -> rate
+        self._first_step = plan.first_step
+        self.stop_recorded = False  # the saver recorded the stop: it is saved and reported
         self.steps_done = 0
-        self.last_epoch_done = 0
+        self.last_epoch_done = plan.first_epoch_done
         self.last_test_result: EvaluationResult | None = None  # of epoch `last_epoch_done`
         self.first_batch_seconds: list[float] = []
         self.lowest_loss = math.inf  # the lowest settled running-mean training loss so far
@@ -130,7 +132,7 @@ class RunRecorder(keras.callbacks.Callback):
         since, steps_then = self._rate_points[0]
         self._rate_points.append((now, self.steps_done))
         images = (self.steps_done - steps_then) * self._batch_size
-        self._emit(
+        self._events.append(
             "batch",
             epoch=self._current_epoch(),
             step=self.steps_done,
@@ -149,10 +151,10 @@ class RunRecorder(keras.callbacks.Callback):
         under the mirrored and multi-worker strategies (their MultiDeviceIterator; see
         distribution.build_from_dataset_shapes); by then the stop's checkpoint is on disk.
         """
-        if self.stop_recorded or self._on_stopped_mid_epoch is None:
+        if self.stop_recorded:
             return
         self.stop_recorded = True
-        self._on_stopped_mid_epoch(self.last_epoch_done, self.steps_done)
+        self._saver.save_stop(self.last_epoch_done, self.steps_done)
 
     def _check_divergence(self, loss: float, batches_in_mean: int) -> None:
         """Raise DivergedError for a non-finite loss or one that has blown up (see above)."""
@@ -177,7 +179,7 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.steps_done < self._steps:
-            return  # stopped mid-epoch: the trainer checkpoints the partial epoch itself
+            return  # stopped mid-epoch: _record_stop had the partial epoch saved
         train_seconds = time.perf_counter() - self._epoch_start
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
@@ -186,14 +188,7 @@ class RunRecorder(keras.callbacks.Callback):
                 f"training loss became {loss} in epoch {epoch + 1}; stopped rather than train "
                 "on garbage: lower --learning-rate"
             )
-        validation = evaluate_probabilities(
-            predict_probabilities(self.model, self._validation[0]), self._validation[1]
-        )
-        test = validation
-        if self._test is not None:
-            test = evaluate_probabilities(
-                predict_probabilities(self.model, self._test[0]), self._test[1]
-            )
+        validation, test = self._evaluate()
         logs.update(
             val_loss=validation.loss, val_accuracy=validation.accuracy, test_accuracy=test.accuracy
         )
@@ -206,7 +201,7 @@ class RunRecorder(keras.callbacks.Callback):
             "val_loss": validation.loss,
             "val_accuracy": validation.accuracy,
             "test_accuracy": test.accuracy,
-            "learning_rate": self._learning_rate_at((epoch + 1) * self._steps - 1),
+            "learning_rate": float(self._learning_rate_at((epoch + 1) * self._steps - 1)),
             "seconds": time.perf_counter() - self._epoch_start,
             "train_seconds": train_seconds,
             "images_per_second": images / max(train_seconds, 1e-9),
@@ -215,11 +210,20 @@ class RunRecorder(keras.callbacks.Callback):
             else None,
             "partial": self._epoch_first_step > 0,
         }
-        self._emit("epoch_ended", **fields)
-        self._print(format_epoch_line(fields))
+        self._events.append("epoch_ended", **fields)
+        print(format_epoch_line(fields), flush=True)
         self.last_epoch_done = epoch + 1
         self.last_test_result = test
-        self._on_epoch_saved(epoch + 1, test)
+        self._saver.save_epoch(epoch + 1, test)
+
+    def _evaluate(self) -> tuple[EvaluationResult, EvaluationResult]:
+        """Validation and test results of the weights now (one and the same in the recipe's way)."""
+        images, labels = self._validation
+        validation = evaluate_probabilities(predict_probabilities(self.model, images), labels)
+        if self._test is None:
+            return validation, validation
+        images, labels = self._test
+        return validation, evaluate_probabilities(predict_probabilities(self.model, images), labels)
 
 
 def format_epoch_line(fields: dict) -> str:
