@@ -34,7 +34,7 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
 
     `one-device` is TensorFlow's default strategy, which places every op on the first GPU, else
     the CPU: the path a plain `model.fit` takes. `OneDeviceStrategy` put the same ops on the same
-    device but fed each step through a MultiDeviceIterator; measured side by side it cost 1-3% of
+    device but fed each step through a MultiDeviceIterator, which measured side by side cost
     training speed on the CPU (BENCHMARKS.md, issue 4a) for nothing one device needs.
     """
     if name == "mirrored":

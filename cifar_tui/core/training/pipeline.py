@@ -2,8 +2,8 @@
 
 Every random choice (the shuffle of an epoch, each batch's augmentation) is a stateless function of
 (seed, epoch, step). That makes a resumed run see exactly the batches an uninterrupted one would,
-and lets one dataset span all remaining epochs, which avoids the 5-10 s stall that a fresh
-autotuned iterator per epoch costs on this CPU (../shared/PERF-NOTES.md).
+and lets one dataset span all remaining epochs, which avoids the stall that a fresh autotuned
+iterator per epoch costs at each epoch's start (../shared/PERF-NOTES.md).
 """
 
 from __future__ import annotations

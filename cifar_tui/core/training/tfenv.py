@@ -35,7 +35,7 @@ def redirect_stderr_to(log_path: Path) -> TextIO:
 
 
 def cpu_supports_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """True when the CPU has AMX-BF16 or AVX512-BF16 (measured +12-22% with mixed_bfloat16)."""
+    """True when the CPU has AMX-BF16 or AVX512-BF16 (mixed_bfloat16 is faster: BENCHMARKS.md)."""
     return bool(cpu_bf16_flags(cpuinfo))
 
 
