@@ -23,21 +23,6 @@ class AugmentationPreview(VerticalScroll):
     nothing to show); it scrolls when the images need more lines than the pane has.
     """
 
-    DEFAULT_CSS = """
-    AugmentationPreview {
-        height: 1fr;
-        width: 1fr;
-    }
-    AugmentationPreview > #augmentation-message {
-        height: auto;
-        color: $foreground-muted;
-    }
-    AugmentationPreview > Grid {
-        height: auto;
-        grid-gutter: 0 1;
-    }
-    """
-
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:

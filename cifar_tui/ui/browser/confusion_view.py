@@ -22,27 +22,6 @@ class ConfusionView(Widget):
     About 78 columns wide for ten classes, so it fits an 80-column terminal.
     """
 
-    DEFAULT_CSS = """
-    ConfusionView {
-        width: 1fr;
-        height: auto;
-        padding: 0 1;
-    }
-    ConfusionView > .confusion-view--correct {
-        color: $success;
-        text-style: bold;
-    }
-    ConfusionView > .confusion-view--wrong {
-        color: $error;
-    }
-    ConfusionView > .confusion-view--zero {
-        color: $foreground-muted;
-    }
-    ConfusionView > .confusion-view--header {
-        text-style: bold;
-    }
-    """
-
     COMPONENT_CLASSES = {
         "confusion-view--correct",
         "confusion-view--wrong",

@@ -14,10 +14,6 @@ KEYS = "   ? help  q quit"
 class ModeBar(Widget):
     """Shows where you are and how to get elsewhere; click a view to switch to it."""
 
-    DEFAULT_CSS = """
-    ModeBar { height: 1; }
-    """
-
     def __init__(self, mode: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.mode = mode
