@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def _class_names_from_meta(meta: object, name: str) -> tuple[str, ...]:
 
 def _read_folder(
     folder: Path, members: tuple[str, ...] = (*TRAIN_BATCHES, TEST_BATCH, META)
-) -> Iterator[tuple[str, object]]:
+) -> Generator[tuple[str, object]]:
     fix = f"re-extract {ARCHIVE_NAME} (its {BATCHES_DIR}/ folder needs all six batches)"
     for member in members:
         path = folder / member
@@ -121,7 +121,7 @@ def _read_folder(
 
 def _read_archive(
     archive: Path, wanted: frozenset[str] = frozenset({*TRAIN_BATCHES, TEST_BATCH, META})
-) -> Iterator[tuple[str, object]]:
+) -> Generator[tuple[str, object]]:
     # Stream mode ("r|*"): one pass over the gzip in archive order. Random access would
     # re-decompress from the start for every member that lies before the previous one.
     try:

@@ -46,9 +46,9 @@ def load_image(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             # Pillow warns about palette transparency even though we convert right after.
             warnings.simplefilter("ignore", UserWarning)
-            with Image.open(path) as image:
-                image.load()  # decode now, so truncation is reported here with the file name
-                image = ImageOps.exif_transpose(image)
+            with Image.open(path) as opened:
+                opened.load()  # decode now, so truncation is reported here with the file name
+                image: Image.Image = ImageOps.exif_transpose(opened)
                 if image.mode == "P":
                     image = image.convert("RGBA")
                 elif image.mode.startswith("I"):  # 16-bit grey PNG/TIFF: keep the top 8 bits
@@ -141,8 +141,8 @@ def load_image_folder(folder: Path, class_names: Sequence[str] = CLASS_NAMES) ->
             f"{_layout_hint(folder, class_names)}"
         )
     found.sort(key=lambda item: (item[1], item[0]))  # class order, then path order
-    images = np.empty((len(found), SIZE, SIZE, 3), dtype=np.uint8)
+    pixels = np.empty((len(found), SIZE, SIZE, 3), dtype=np.uint8)
     for i, (path, _) in enumerate(found):
-        images[i] = load_image(path)
+        pixels[i] = load_image(path)
     labels = np.array([label for _, label in found], dtype=np.uint8)
-    return ImageFolder(images, labels, skipped)
+    return ImageFolder(pixels, labels, skipped)

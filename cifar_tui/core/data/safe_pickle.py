@@ -34,7 +34,8 @@ class _Stub:
     """
 
     def __init__(self, kind: str, *args: object) -> None:
-        self.kind, self.args, self.state = kind, args, None
+        self.kind, self.args = kind, args
+        self.state: object = None
 
     def __setstate__(self, state: object) -> None:
         self.state = state
@@ -77,7 +78,9 @@ def _dtype(stub: object) -> np.dtype:
     order = order.decode("ascii") if isinstance(order, bytes) else order
     if name not in _PLAIN_DTYPES or order not in ("<", ">", "|", "="):
         raise ValueError(f"dtype {name!r} (byte order {order!r}) is not a plain number type")
-    return np.dtype(name).newbyteorder(order) if order in ("<", ">") else np.dtype(name)
+    if order == "<":
+        return np.dtype(name).newbyteorder("<")
+    return np.dtype(name).newbyteorder(">") if order == ">" else np.dtype(name)
 
 
 def _array(raw: object, dtype: np.dtype, shape: object, order: object) -> np.ndarray:
@@ -124,7 +127,7 @@ def _check_opcodes(data: bytes) -> None:
     claims (gigabytes, or a CPython error-path message on stderr), then find the data missing.
     """
     for index, (op, arg, pos) in enumerate(pickletools.genops(data)):
-        if op.name == "FRAME" and isinstance(arg, int) and arg > len(data) - pos:
+        if op.name == "FRAME" and isinstance(arg, int) and arg > len(data) - (pos or 0):
             raise ValueError(f"frame of {arg} bytes at offset {pos} runs past the end")
         if op.name in ("PUT", "BINPUT", "LONG_BINPUT") and isinstance(arg, int) and arg > index:
             raise ValueError(f"memo index {arg} at offset {pos} is out of sequence")

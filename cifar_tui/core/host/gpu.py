@@ -66,7 +66,9 @@ class GpuMonitor:
         try:
             self._nvml.nvmlInit()
         except self._nvml.NVMLError as error:
-            reason = _INIT_FAILURES.get(getattr(error, "value", None), f"NVML failed ({error})")
+            code = getattr(error, "value", None)
+            reason = _INIT_FAILURES.get(code, "") if isinstance(code, int) else ""
+            reason = reason or f"NVML failed ({error})"
             self._reason = f"no NVIDIA GPU: {reason}"
             return
         self._initialised = True

@@ -50,7 +50,7 @@ def save_checkpoint(
     for i, variable in enumerate(model.optimizer.variables):
         arrays[f"optimizer_{i:04d}"] = np.asarray(variable.numpy())
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle
     path = directory / f"epoch-{epoch:04d}-step-{step:06d}.npz"
     atomic_write_bytes(path, buffer.getvalue())
     previous = read_latest(directory)
