@@ -5,7 +5,7 @@ What they do in the grid is a BrowserState transition (browser_state.py).
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 
 MOVE_HELP = "Move the selection (scroll the matrix or the preview)"
@@ -15,7 +15,7 @@ PREDICTED_HELP = "Predicted class filter: next class (P: previous)"
 # Footer labels are short: with the app's ? and q, the nine keys take 72 columns of KeyFooter's
 # compact style (81 roomy). The tooltips (on hover, and in the help, `?`) say what each key
 # does. Arrows and hjkl go in one order (left, down, up, right): the help's "← ↓ ↑ → h j k l".
-BROWSER_BINDINGS = [
+BROWSER_BINDINGS: list[BindingType] = [
     Binding("left", "move(-1, 0)", "Move", show=False, tooltip=MOVE_HELP),
     Binding("down", "move(0, 1)", "Move", show=False, tooltip=MOVE_HELP),
     Binding("up", "move(0, -1)", "Move", show=False, tooltip=MOVE_HELP),

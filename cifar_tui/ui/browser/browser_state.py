@@ -67,7 +67,7 @@ class BrowserState:
         """Indices of `predictions` under this view, the cursor on test image `keep` if shown
         (else on the first)."""
         indices = _nothing() if predictions is None else select(predictions, self.view)
-        positions = np.flatnonzero(indices == keep) if keep is not None else []
+        positions = np.flatnonzero(indices == keep) if keep is not None else _nothing()
         return replace(self, indices=indices, cursor=int(positions[0]) if len(positions) else 0)
 
     def with_predictions(self, predictions: Predictions | None) -> BrowserState:

@@ -6,6 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from cifar_tui.core.rundir.folder import RunFolder
+
 MODES = (("runs", "1", "Runs"), ("monitor", "2", "Monitor"), ("browse", "3", "Browse"),
          ("config", "4", "Config"))  # fmt: skip
 KEYS = "   ? help  q quit"
@@ -17,9 +19,15 @@ class ModeBar(Widget):
     def __init__(self, mode: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.mode = mode
+        self._run: RunFolder | None = None
+        """The app's current run, whose name the bar shows."""
 
     def on_mount(self) -> None:
-        self.watch(self.app, "current_run", lambda _run: self.refresh(), init=False)
+        self.watch(self.app, "current_run", self._run_changed)  # at once, then on each change
+
+    def _run_changed(self, run: RunFolder | None) -> None:
+        self._run = run
+        self.refresh()
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -28,7 +36,7 @@ class ModeBar(Widget):
             click = Style.from_meta({"@click": f"app.show('{mode}')"})
             text.append(f" {key} {label} ", style=style + click)
             text.append(" ")
-        run = getattr(self.app, "current_run", None)
+        run = self._run
         if run is not None:
             # The run name gives way, not the keys: at 80 columns a long name hid "q quit".
             room = self.content_size.width - len(text) - len(KEYS)

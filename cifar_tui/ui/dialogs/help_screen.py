@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -40,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
         self.title_text = title
 
     @classmethod
-    def for_app(cls, app: App[object]) -> HelpScreen:
+    def for_app(cls, app: App[Any]) -> HelpScreen:
         """Help for the keys the app's current screen and focused widget offer right now.
 
         Every key this project binds there is listed, the footer's and the hidden ones (hjkl,
