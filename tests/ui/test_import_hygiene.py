@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import cifar_tui
 
 
 def _modules_after(code: str) -> set[str]:
@@ -42,3 +46,18 @@ def test_the_core_does_not_import_textual(module: str) -> None:
     modules = _modules_after(f"import cifar_tui.core.{module}")
     assert "textual" not in modules
     assert "tensorflow" not in modules
+
+
+def test_no_view_imports_the_app() -> None:
+    """Screens and widgets talk to the app by messages and watch its reactives: none imports it
+    (not even for type checking), so the app is the one place that knows every view."""
+    package = Path(cifar_tui.__file__).parent / "ui"
+    importers = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if any(name == "cifar_tui.app" or name.startswith("cifar_tui.app.") for name in names):
+                importers.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert importers == []
