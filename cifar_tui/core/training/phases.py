@@ -22,7 +22,7 @@ from cifar_tui.core.training import distribution, pipeline
 from cifar_tui.core.training import model as model_lib
 from cifar_tui.core.training.checks import check_batch_fits, check_epochs_left, held_out_count
 from cifar_tui.core.training.metrics import EvaluationResult
-from cifar_tui.core.training.recorder import EventSink, FitPlan, RunRecorder
+from cifar_tui.core.training.recorder import FitPlan, RunRecorder
 from cifar_tui.core.training.runtime import Runtime
 from cifar_tui.core.training.saving import RunSaver, save_augmentation_preview
 from cifar_tui.core.training.schedules import TrainingSchedule
@@ -190,13 +190,12 @@ def fit(
     models: Models,
     start: ResumePoint,
     saver: RunSaver,
-    events: EventSink,
 ) -> FitResult:
     """Train from the resume point to `config.epochs`, or until a stop; the recorder reports."""
     plan = FitPlan(train.steps_per_epoch, config.epochs, config.batch_size, start.step, start.epoch)
     recorder = RunRecorder(
         plan=plan,
-        events=events,
+        events=saver.events,
         saver=saver,
         stop=saver.stop,
         validation=(train.x_val, train.y_val),

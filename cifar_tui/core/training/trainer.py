@@ -138,7 +138,7 @@ def _train(
         list(normalization.std),
         runtime.stop,
     )
-    fitted = phases.fit(config, train, models, start, saver, events)
+    fitted = phases.fit(config, train, models, start, saver)
     return _finish(config, data, fitted, saver, train.steps_per_epoch, started)
 
 
