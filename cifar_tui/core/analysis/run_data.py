@@ -38,7 +38,7 @@ def recorded_data_source(run_events: Sequence[Event]) -> Path | None:
 def data_source_of(events_path: Path) -> Path | None:
     """`recorded_data_source` of an events.jsonl file (None if it does not exist)."""
     try:
-        return recorded_data_source(read_events(events_path))
+        return recorded_data_source(read_events(events_path, latest_batch_only=True))
     except OSError:  # unreadable events: the caller falls back to the configured data folder
         return None
 
