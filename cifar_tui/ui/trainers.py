@@ -12,6 +12,7 @@ from pathlib import Path
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.host import launcher
 from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.status import RESUMABLE_STATUSES
 from cifar_tui.core.rundir.summary import RunSummary
 
 LAUNCH_WATCH_SECONDS = 300.0
@@ -36,6 +37,8 @@ Launches = dict[str, Launch]
 
 def resume_refusal(run: RunSummary) -> str | None:
     """Why `run` cannot be resumed (a sentence for the user), or None when it can."""
+    if run.status in RESUMABLE_STATUSES:
+        return None
     if run.status == "running":
         return "it is still training"
     if run.status == "finished":
@@ -43,7 +46,7 @@ def resume_refusal(run: RunSummary) -> str | None:
         return f"it finished; train it further with `{command}`"
     if run.status == "created":
         return "it has no checkpoint yet"
-    return None
+    return f"it is {run.status}"
 
 
 class Trainers:

@@ -30,7 +30,8 @@ from PIL import Image
 from run_fixtures import write_run
 
 from cifar_tui.cli import main
-from cifar_tui.core.config import FieldSpec, config_fields
+from cifar_tui.core.config import config_fields
+from cifar_tui.core.config_values import FieldSpec
 from cifar_tui.core.rundir.event_types import Failed
 from cifar_tui.core.rundir.events import read_events
 

@@ -7,6 +7,7 @@ trainer as training starts. Both are loaded without pickles and validated here.
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.rundir.atomic import atomic_write_bytes
 
 
 class PredictionsError(UserError):
@@ -147,3 +149,17 @@ def file_key(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def save_predictions(path: Path, probabilities: np.ndarray, labels: np.ndarray, epoch: int) -> None:
+    """Write predictions.npz atomically: the test set's class probabilities, labels and epoch."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, probabilities=probabilities, labels=labels, epoch=np.int64(epoch))
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def save_augmentation_preview(path: Path, original: np.ndarray, augmented: np.ndarray) -> None:
+    """Write augmentation_preview.npz atomically: training images before and after augmentation."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, original=original, augmented=augmented.astype(np.uint8))
+    atomic_write_bytes(path, buffer.getvalue())

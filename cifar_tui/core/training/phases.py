@@ -16,6 +16,7 @@ from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data.cifar10 import Cifar10
 from cifar_tui.core.data.host_memory import take_aligned
 from cifar_tui.core.rundir import checkpoints
+from cifar_tui.core.rundir.artifacts import save_augmentation_preview
 from cifar_tui.core.rundir.atomic import remove_temp_files
 from cifar_tui.core.rundir.folder import AUGMENTATION_PREVIEW_FILE, RunFolder
 from cifar_tui.core.training import distribution, pipeline
@@ -24,7 +25,7 @@ from cifar_tui.core.training.checks import check_batch_fits, check_epochs_left, 
 from cifar_tui.core.training.metrics import EvaluationResult
 from cifar_tui.core.training.recorder import FitPlan, RunRecorder
 from cifar_tui.core.training.runtime import Runtime
-from cifar_tui.core.training.saving import RunSaver, save_augmentation_preview
+from cifar_tui.core.training.saving import RunSaver
 from cifar_tui.core.training.schedules import TrainingSchedule
 
 AUGMENTATION_PREVIEW_IMAGES = 9

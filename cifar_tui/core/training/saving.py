@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.rundir import checkpoints
-from cifar_tui.core.rundir.atomic import atomic_path, atomic_write_bytes
+from cifar_tui.core.rundir.artifacts import save_predictions
+from cifar_tui.core.rundir.atomic import atomic_path
 from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.training.metrics import EvaluationResult
@@ -69,7 +66,9 @@ class RunSaver:
             self.inference_model.save(temporary)
         if test_result is not None:
             with saving(run.predictions_path.name, run):
-                save_predictions(run.predictions_path, test_result, epoch)
+                save_predictions(
+                    run.predictions_path, test_result.probabilities, test_result.labels, epoch
+                )
             self.events.append(
                 "predictions_saved",
                 epoch=epoch,
@@ -94,22 +93,6 @@ class RunSaver:
             f"continue with: cifar-tui train --resume {self.run.name}",
             flush=True,
         )
-
-
-def save_predictions(path: Path, result: EvaluationResult, epoch: int) -> None:
-    """predictions.npz: the test set's class probabilities, labels and the epoch they are of."""
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer, probabilities=result.probabilities, labels=result.labels, epoch=np.int64(epoch)
-    )
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def save_augmentation_preview(path: Path, original: np.ndarray, augmented: np.ndarray) -> None:
-    """augmentation_preview.npz: a few training images before and after augmentation."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, original=original, augmented=augmented.astype(np.uint8))
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def disk_full(error: BaseException | None) -> bool:

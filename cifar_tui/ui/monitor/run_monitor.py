@@ -17,6 +17,7 @@ from cifar_tui.core.rundir.event_types import Event, PredictionsSaved, RunStarte
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.runs_table import format_percent
 from cifar_tui.core.rundir.status import run_status
+from cifar_tui.ui.common.status_marks import STATUS_COLOURS, STATUS_MARKS
 from cifar_tui.ui.monitor.curves_pane import CurvesPane
 from cifar_tui.ui.monitor.epoch_table import EpochTable
 from cifar_tui.ui.monitor.progress_panel import ProgressPanel
@@ -30,7 +31,6 @@ from cifar_tui.ui.monitor.tail_messages import (
     RunFinished,
     TrainerAlive,
 )
-from cifar_tui.ui.runs.runs_list import STATUS_MARKS
 
 
 class RunMonitor(Widget):
@@ -222,7 +222,7 @@ class RunMonitor(Widget):
         title = Text()
         title.append(self.run.name, style="bold")
         mark = STATUS_MARKS.get(self.status, "")
-        title.append(f"  {mark} {self.status}", style=f"bold {_STATUS_STYLES.get(self.status, '')}")
+        title.append(f"  {mark} {self.status}", style=f"bold {STATUS_COLOURS.get(self.status, '')}")
         status.show(title, self._results(), self._setup(), self._notes)
         self.set_class(self.status == "running", "-running")
         self.screen.refresh_bindings()  # stop/resume apply to some statuses only
@@ -261,12 +261,3 @@ def _text(value: object) -> str:
 
 
 SHORT_SCREEN_ROWS = 30
-
-_STATUS_STYLES = {
-    "running": "green",
-    "starting": "green",
-    "finished": "cyan",
-    "failed": "red",
-    "stopped": "yellow",
-    "interrupted": "yellow",
-}

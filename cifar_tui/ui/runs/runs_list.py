@@ -13,30 +13,12 @@ from textual.timer import Timer
 from cifar_tui.core.rundir.listing import RunScanner
 from cifar_tui.core.rundir.runs_table import format_percent, format_when
 from cifar_tui.core.rundir.summary import RunSummary
+from cifar_tui.ui.common.status_marks import STATUS_MARKS, status_style
 from cifar_tui.ui.common.steady_table import SteadyTable
 
 REFRESH_SECONDS = 2.0
 NARROW_WIDTH = 90
 """Below this many columns the list leaves out "updated"."""
-
-STATUS_MARKS = {
-    "running": "●",
-    "starting": "◌",
-    "finished": "✓",
-    "stopped": "■",
-    "failed": "✗",
-    "interrupted": "!",
-    "created": "○",
-}
-"""One shape per status, so the list reads without colour (NO_COLOR)."""
-
-STATUS_STYLES = {
-    "running": "bold green",
-    "finished": "cyan",
-    "stopped": "yellow",
-    "failed": "bold red",
-    "interrupted": "yellow",
-}
 
 COLUMNS = (
     ("name", "run"),
@@ -52,7 +34,7 @@ def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text
     """The table cells of one run (of the columns `keys`, default all)."""
     total = "?" if run.epochs_total is None else str(run.epochs_total)
     status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}")
-    status.stylize(STATUS_STYLES.get(run.status, ""))
+    status.stylize(status_style(run.status))
     best = format_percent(run.best_val_accuracy, digits=2)
     if run.best_epoch is not None:
         best += f" @{run.best_epoch}"
