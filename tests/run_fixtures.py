@@ -7,7 +7,7 @@ import math
 import os
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.naming import create_run_folder
 from cifar_tui.core.rundir.status import STATUSES
 
-BASE_TIME = datetime(2026, 11, 25, 19, 15, tzinfo=UTC).timestamp()
+BASE_TIME = datetime(2026, 11, 25, 19, 15, tzinfo=timezone.utc).timestamp()
 """Start of a seed-0 run; seed n starts n hours later, so runs with different seeds sort by seed."""
 
 EPOCH_SECONDS = 30.0

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import tomllib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 from cifar_tui.core.rundir.event_types import (
     Batch,
