@@ -50,10 +50,6 @@ def _tf_config(ports: list[int], index: int) -> str:
 # --- TF_CONFIG and the logical-CPU hook (no TensorFlow) ---------------------------------------
 
 
-def test_no_tf_config_is_a_single_chief() -> None:
-    assert task_from_env({}) == Task("worker", 0, 1, False) and task_from_env({}).is_chief
-
-
 def _task(cluster: dict, task_type: str, index: int) -> Task:
     spec = {"cluster": cluster, "task": {"type": task_type, "index": index}}
     return task_from_env({"TF_CONFIG": json.dumps(spec)})
@@ -63,6 +59,7 @@ def test_worker_zero_is_chief_unless_the_cluster_names_one() -> None:
     two = {"worker": ["a:1", "b:2"]}
     first, second = _task(two, "worker", 0), _task(two, "worker", 1)
     assert first.is_chief and not second.is_chief and second.workers == 2
+    assert second == Task("worker", 1, 2, False, "TF_CONFIG")
     with_chief = {"chief": ["c:0"], "worker": ["a:1"]}
     assert _task(with_chief, "chief", 0).is_chief
     worker = _task(with_chief, "worker", 0)

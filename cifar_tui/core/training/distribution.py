@@ -6,9 +6,18 @@ Every function takes the imported `tensorflow` module, so importing this module 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Mapping
 from typing import Any
 
+from cifar_tui.core.errors import UserError
 from cifar_tui.core.training import tfenv
+from cifar_tui.core.training.cluster import (
+    SLURM_PORT_ENV,
+    logical_cpus,
+    slurm_port_base,
+    task_from_env,
+)
 
 
 def split_logical_cpus(tf: Any) -> None:
@@ -16,8 +25,6 @@ def split_logical_cpus(tf: Any) -> None:
 
     Must run before the TensorFlow runtime starts; a no-op when the variable is unset.
     """
-    from cifar_tui.core.training.cluster import logical_cpus
-
     count = logical_cpus()
     if count:
         cpus = tf.config.list_physical_devices("CPU")
@@ -30,7 +37,8 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
     """The tf.distribute strategy the config names; one device (first GPU, else CPU) by default.
 
     `mirrored` replicates over every local GPU, or over the logical CPUs when there is no GPU
-    (one replica, unless CIFAR_TUI_LOGICAL_CPUS split the CPU). `multi-worker` reads TF_CONFIG.
+    (one replica, unless CIFAR_TUI_LOGICAL_CPUS split the CPU). `multi-worker` takes its cluster
+    from TF_CONFIG, else from SLURM's job step (`cluster.task_from_env`).
 
     `one-device` is TensorFlow's default strategy, which places every op on the first GPU, else
     the CPU: the path a plain `model.fit` takes. `OneDeviceStrategy` put the same ops on the same
@@ -43,8 +51,78 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
         cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=cpus)
     if name == "multi-worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        if task_from_env().source == "SLURM":
+            resolver = slurm_cluster_resolver(tf, len(gpus))
+            return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+        return tf.distribute.MultiWorkerMirroredStrategy()  # TF_CONFIG's cluster
     return tf.distribute.get_strategy()
+
+
+def slurm_cluster_resolver(tf: Any, local_gpus: int) -> Any:
+    """This srun step's cluster, from TensorFlow's SlurmClusterResolver, with this task's GPUs.
+
+    The resolver (TF 2.21) reads SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_STEP_NODELIST and
+    SLURM_STEP_TASKS_PER_NODE and expands the host list itself (no `scontrol`). It lists the
+    nodes sorted by name, each with its tasks in rank order on ports `slurm_port_base()`, +1...;
+    worker i is the task with SLURM_PROCID i. It never sets CUDA_VISIBLE_DEVICES here
+    (`auto_set_gpu=False`): by then TensorFlow has listed its GPUs, and the GPUs SLURM gave the
+    task (`--gpus-per-task`), or the ones the `devices` setting chose, are the ones to use; each
+    worker uses every GPU it sees. Its own GPU arithmetic (nvidia-smi, GPUs per node divided by
+    tasks per node) is bypassed with placeholders, and the cluster goes to
+    MultiWorkerMirroredStrategy in a SimpleClusterResolver that reports `local_gpus`.
+
+    Raises:
+        UserError: the step's variables do not make a cluster, or SLURM placed this task
+            elsewhere than the resolver's address for it, or that port is taken on this node.
+    """
+    resolvers = tf.distribute.cluster_resolver
+    tasks = int(os.environ["SLURM_STEP_NUM_TASKS"])
+    try:
+        slurm = resolvers.SlurmClusterResolver(
+            port_base=slurm_port_base(), gpus_per_node=tasks, gpus_per_task=1, auto_set_gpu=False
+        )
+        spec = slurm.cluster_spec()
+    except (ValueError, RuntimeError) as error:
+        raise UserError(f"SLURM's job step is not a cluster TensorFlow can use: {error}") from None
+    task_type, task_id = slurm.get_task_info()
+    check_slurm_address(spec.task_address(task_type, task_id), task_id)
+    gpus = {"GPU": local_gpus}
+    return resolvers.SimpleClusterResolver(
+        spec, task_type=task_type, task_id=task_id, num_accelerators=gpus, rpc_layer="grpc"
+    )
+
+
+def check_slurm_address(address: str, rank: int, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse to start where the resolver's address for this task is not where SLURM ran it.
+
+    The resolver assumes block distribution over the nodes sorted by name (`node9` sorts after
+    `node10`); with `--distribution=cyclic`, or such names, its addresses point at other tasks
+    and every worker would wait forever. SLURMD_NODENAME and SLURM_LOCALID say where this task
+    really is. Also checks that the task's port is free on this node.
+
+    Raises:
+        UserError: a mismatch (use block distribution or TF_CONFIG), or the port is taken.
+    """
+    env = os.environ if environ is None else environ
+    node, local = env.get("SLURMD_NODENAME", ""), env.get("SLURM_LOCALID", "")
+    host, _, port = address.rpartition(":")  # the resolver's "host:port"
+    if node and local.isdigit():
+        expected = f"{node}:{slurm_port_base(env) + int(local)}"
+        if address != expected:
+            raise UserError(
+                f"SlurmClusterResolver puts task {rank} at {address}, but SLURM runs it on "
+                f"{node} as local task {local} ({expected}): the resolver expects "
+                "--distribution=block over nodes in name order; use that, or set TF_CONFIG"
+            )
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", int(port)))
+        except OSError as error:
+            raise UserError(
+                f"worker {rank} cannot listen on port {port} of {node or host} "
+                f"({error.strerror}): set {SLURM_PORT_ENV} to the first of a range of ports "
+                "free on every node"
+            ) from None
 
 
 def build_from_dataset_shapes(model: Any, strategy: Any, tf: Any) -> None:
