@@ -59,23 +59,25 @@ class TrainConfig:
     """Training images used: 0 = all 50,000, N = a fixed subset for quick trials."""
     validation_split: float = _knob(0.0, "training fraction held out (0 = test set)", "[0, 0.5]")
     """0 validates on the test set as the recipe does; >0 holds out that fraction of training."""
-    optimizer: str = _knob("rmsprop", "optimizer", "rmsprop|sgd|adam|adamw")
-    """Optimizer; the recipe uses RMSprop."""
+    optimizer: str = _knob("rmsprop-keras2", "optimizer", "rmsprop|rmsprop-keras2|sgd|adam|adamw")
+    """Optimizer. rmsprop-keras2 is the recipe's: Keras 2's RMSprop, epsilon outside the square
+    root (core/training/keras2_rmsprop.py); rmsprop is Keras 3's, epsilon inside."""
     learning_rate: float = _knob(0.001, "initial learning rate", "(0, 10]")
     """Initial learning rate (the peak rate for onecycle/cosine)."""
     momentum: float = _knob(0.0, "sgd/rmsprop momentum", "[0, 1)")
-    """Momentum for sgd and rmsprop; adam/adamw ignore it (they have their own betas)."""
+    """Momentum for sgd and rmsprop; adam/adamw ignore it (they have their own betas), and so
+    does rmsprop-keras2 (Keras 2.1's RMSprop had none)."""
     nesterov: bool = _knob(False, "Nesterov momentum (sgd)")
     """Nesterov momentum; only sgd uses it."""
     lr_time_decay: float = _knob(1e-6, "Keras-2 time-based decay per step", "[0, 1]")
     """Keras 2's `decay=`: lr / (1 + d * step); 1e-6 is about -9% over the recipe's 125 epochs."""
     lr_schedule: str = _knob("step", "learning-rate schedule", "constant|step|onecycle|cosine")
     """Schedule over epochs, applied on top of lr_time_decay."""
-    lr_step_epochs: list[int] = _knob(
-        [75, 100], "epochs after which step rates apply", "[1, 10000]"
-    )
-    """Epochs after which the step schedule switches rate; strictly increasing."""
-    lr_step_values: list[float] = _knob([0.0005, 0.0003], "step-schedule rates", "(0, 10]")
+    lr_step_epochs: list[int] = _knob([75], "epochs after which step rates apply", "[1, 10000]")
+    """0-based epochs after which the step schedule switches rate; strictly increasing. The
+    recipe's code keeps 5e-4 from epoch 76 on (its `elif epoch > 100` is never reached); the
+    article's text adds 3e-4 after 100: `--lr-step-epochs 75,100 --lr-step-values 5e-4,3e-4`."""
+    lr_step_values: list[float] = _knob([0.0005], "step-schedule rates", "(0, 10]")
     """The rate after each of lr_step_epochs (same length)."""
     warmup_epochs: float = _knob(0.0, "linear warm-up epochs (onecycle/cosine)", "[0, 10000]")
     """Linear warm-up for onecycle/cosine, in epochs (fractions allowed; capped at epochs)."""

@@ -30,7 +30,11 @@ def config_from_dict(data: Mapping[str, object]) -> TrainConfig:
 # The accuracy and speed each preset reaches are measured in BENCHMARKS.md.
 # fmt: off
 PRESETS: dict[str, TrainConfig] = {
-    # The published recipe (../shared/RECIPE.md).
+    # The published recipe (../shared/RECIPE.md) as its code ran under Keras 2.1: Keras 2's
+    # RMSprop update (optimizer "rmsprop-keras2") and the code's step schedule, whose `elif`
+    # keeps 5e-4 from 0-based epoch 76 to the end (lr_step_epochs [75]). These are TrainConfig's
+    # defaults. The earlier port (Keras 3's RMSprop, the article's 3e-4 after epoch 100) is
+    # `--optimizer rmsprop --lr-step-epochs 75,100 --lr-step-values 5e-4,3e-4`.
     "recipe-2018": TrainConfig(),
     # Airbench-style speed run, sized for a CPU: airbench94's whitening stem and conv groups at
     # widths 64/128/128 (the full 64/256/256 net is slower; BENCHMARKS.md). Nesterov SGD with a
@@ -45,9 +49,9 @@ PRESETS: dict[str, TrainConfig] = {
         batch_norm_momentum=0.9, rotation_degrees=0.0, shift_fraction=0.0,
         horizontal_flip=True, crop_padding=2, cutout=0,
     ),
-    # A smoke trial: the recipe on 5,000 images for 3 epochs. The recipe's step switches (75,
-    # 100) lie past its end, where they would never fire, so it has none (validation would
-    # allow them: see TrainConfig._cross_field_problems).
+    # A smoke trial: the recipe on 5,000 images for 3 epochs. The recipe's step switch (after
+    # epoch 75) lies past its end, where it would never fire, so it has none (validation would
+    # allow it: see TrainConfig._cross_field_problems).
     "quick": TrainConfig(
         preset="quick", epochs=3, train_size=5000, lr_step_epochs=[], lr_step_values=[],
     ),

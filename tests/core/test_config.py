@@ -28,7 +28,8 @@ OUT_OF_RANGE = [
     ("train_size", -1, "train_size must be >= 0 and <= 50000 (got -1)"),
     ("train_size", 50_001, "train_size must be >= 0 and <= 50000 (got 50001)"),
     ("validation_split", 0.6, "validation_split must be >= 0 and <= 0.5 (got 0.6)"),
-    ("optimizer", "nadam", "optimizer must be one of rmsprop, sgd, adam, adamw (got 'nadam')"),
+    ("optimizer", "nadam",
+     "optimizer must be one of rmsprop, rmsprop-keras2, sgd, adam, adamw (got 'nadam')"),
     ("learning_rate", -1.0, "learning_rate must be > 0 and <= 10 (got -1.0)"),
     ("learning_rate", 0.0, "learning_rate must be > 0 and <= 10 (got 0.0)"),
     ("learning_rate", 10.5, "learning_rate must be > 0 and <= 10 (got 10.5)"),
@@ -97,7 +98,9 @@ WRONG_TYPE = [
     [pytest.param(*case, id=f"{case[0]}-{case[1]!r}") for case in OUT_OF_RANGE],
 )
 def test_out_of_range_value_is_the_only_problem(field: str, value: object, message: str) -> None:
-    config = TrainConfig().replace(**{field: value})
+    # Two steps (the article's schedule), so the step-list rules have pairs to check.
+    base = TrainConfig(lr_step_epochs=[75, 100], lr_step_values=[0.0005, 0.0003])
+    config = base.replace(**{field: value})
     assert config.problems() == [FieldProblem(field, message)]
     with pytest.raises(ConfigError) as raised:
         config.validate()
@@ -144,10 +147,11 @@ def test_problems_combine(changes: dict[str, object], fields: list[str]) -> None
 
 def test_defaults_are_the_recipe() -> None:
     config = TrainConfig()
+    # Keras 2's RMSprop and the published code's schedule: 5e-4 from 0-based epoch 76 on.
     expected = {"architecture": "recipe-cnn", "epochs": 125, "batch_size": 64,
-                "optimizer": "rmsprop", "learning_rate": 0.001, "lr_time_decay": 1e-6,
-                "lr_schedule": "step", "lr_step_epochs": [75, 100],
-                "lr_step_values": [0.0005, 0.0003], "weight_decay": 1e-4,
+                "optimizer": "rmsprop-keras2", "learning_rate": 0.001, "lr_time_decay": 1e-6,
+                "lr_schedule": "step", "lr_step_epochs": [75],
+                "lr_step_values": [0.0005], "weight_decay": 1e-4,
                 "dropout": [0.2, 0.3, 0.4], "rotation_degrees": 15.0, "shift_fraction": 0.1,
                 "horizontal_flip": True, "validation_split": 0.0, "train_size": 0}  # fmt: skip
     assert {name: getattr(config, name) for name in expected} == expected
@@ -381,7 +385,8 @@ def test_parse_field_value(name: str, text: str, expected: object) -> None:
         ("lr_step_epochs", "75,,100",
          "lr_step_epochs must be a list of ints like 75,100 (got '75,,100')"),
         ("dropout", "0.2,1.5,0", "dropout entries must each be >= 0 and < 1 (got [0.2, 1.5, 0.0])"),
-        ("optimizer", "nadam", "optimizer must be one of rmsprop, sgd, adam, adamw (got 'nadam')"),
+        ("optimizer", "nadam",
+         "optimizer must be one of rmsprop, rmsprop-keras2, sgd, adam, adamw (got 'nadam')"),
     ],
 )  # fmt: skip
 def test_parse_field_value_rejects(name: str, text: str, message: str) -> None:
@@ -403,7 +408,7 @@ def test_config_fields_describe_the_dataclass() -> None:
     rate = specs["learning_rate"]
     assert (rate.type_name, rate.minimum, rate.maximum) == ("float", 0, 10)
     assert (rate.min_exclusive, rate.max_exclusive, rate.choices) == (True, False, ())
-    assert specs["optimizer"].choices == ("rmsprop", "sgd", "adam", "adamw")
+    assert specs["optimizer"].choices == ("rmsprop", "rmsprop-keras2", "sgd", "adam", "adamw")
     assert specs["lr_step_epochs"].type_name == "list[int]" and specs["nesterov"].help
 
 
@@ -458,7 +463,7 @@ def test_help_shows_range_and_default() -> None:
     text = " ".join(_parser().format_help().split())
     assert "--learning-rate FLOAT initial learning rate [> 0 and <= 10; default: 0.001]" in text
     assert "--horizontal-flip, --no-horizontal-flip" in text
-    assert "default: 75,100" in text
+    assert "default: 75]" in text
     flags = {"--" + spec.name.replace("_", "-") for spec in config_fields()} - {"--preset"}
     assert all(flag in text for flag in flags)
 

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.training.keras2_rmsprop import Keras2RMSprop
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (32, 32, 3)
@@ -152,6 +153,8 @@ def compile_model(model: keras.Model, config: TrainConfig, schedule: Any) -> Non
         optimizer = keras.optimizers.Adam(schedule)
     elif config.optimizer == "adamw":
         optimizer = keras.optimizers.AdamW(schedule)
+    elif config.optimizer == "rmsprop-keras2":  # the recipe's: epsilon outside the square root
+        optimizer = Keras2RMSprop(schedule)
     else:
         optimizer = keras.optimizers.RMSprop(schedule, momentum=config.momentum)
     model.compile(

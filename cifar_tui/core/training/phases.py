@@ -26,7 +26,7 @@ from cifar_tui.core.training.metrics import EvaluationResult
 from cifar_tui.core.training.recorder import FitPlan, RunRecorder
 from cifar_tui.core.training.runtime import Runtime
 from cifar_tui.core.training.saving import RunSaver
-from cifar_tui.core.training.schedules import TrainingSchedule
+from cifar_tui.core.training.schedules import TrainingSchedule, schedule_from_config
 
 AUGMENTATION_PREVIEW_IMAGES = 9
 """Training images, before and after augmentation, that the app's preview shows."""
@@ -137,7 +137,7 @@ def build_or_restore(
         normalization = model_lib.Normalization(mean, std)
     else:
         normalization = model_lib.compute_normalization(train.x_train, per_channel=per_channel)
-    schedule = _schedule(config, train.steps_per_epoch)
+    schedule = schedule_from_config(config, train.steps_per_epoch)
     with runtime.strategy.scope():
         whitening = None
         if per_channel and latest is None:
@@ -151,19 +151,6 @@ def build_or_restore(
             checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
         inference_model = model_lib.build_model(config, normalization, whitening)
     return Models(model, inference_model, normalization, schedule)
-
-
-def _schedule(config: TrainConfig, steps: int) -> TrainingSchedule:
-    return TrainingSchedule(
-        config.learning_rate,
-        config.lr_schedule,
-        steps_per_epoch=steps,
-        total_steps=steps * config.epochs,
-        warmup_steps=min(int(round(config.warmup_epochs * steps)), steps * config.epochs),
-        step_epochs=config.lr_step_epochs,
-        step_values=config.lr_step_values,
-        time_decay=config.lr_time_decay,
-    )
 
 
 def augmentation_of(config: TrainConfig) -> pipeline.Augmentation:

@@ -83,14 +83,17 @@ def _rotate_and_shift(
         axis=1,
     )  # fmt: skip
     only_integer_moves = not (augmentation.rotation_degrees or augmentation.shift_fraction)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
+    # Keras 2 resampled float data; resampling uint8 would truncate each blend, making the
+    # images half a grey level darker on average, so blend in float32 and round.
+    moved = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images if only_integer_moves else tf.cast(images, tf.float32),
         transforms=transforms,
         output_shape=tf.shape(images)[1:3],
         fill_value=0.0,
         interpolation="NEAREST" if only_integer_moves else "BILINEAR",
         fill_mode="REFLECT" if only_integer_moves else "NEAREST",
     )
+    return moved if only_integer_moves else tf.cast(tf.round(moved), images.dtype)
 
 
 def _cutout(images: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:

@@ -8,6 +8,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from cifar_tui.core.config import TrainConfig
+
 
 @keras.saving.register_keras_serializable(package="cifar_tui")
 class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -19,9 +21,9 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
     Shapes:
         constant: `learning_rate` throughout.
         step:     `learning_rate`, then `step_values[i]` once the 0-based epoch index is greater
-                  than `step_epochs[i]` (the recipe's `if epoch > 75` test, as the article
-                  reads it,
-                  so the 0.0003 branch is reached).
+                  than `step_epochs[i]`: the recipe's `if epoch > 75` test on the 0-based epoch
+                  that Keras 2's LearningRateScheduler passes. The recipe's code follows it with
+                  `elif epoch > 100`, never reached, so recipe-2018 has the one step [75].
         onecycle: linear warm-up from 0 to `learning_rate` over `warmup_steps`, then linear to 0.
         cosine:   linear warm-up, then half a cosine down to 0 at `total_steps`.
     """
@@ -84,3 +86,18 @@ class TrainingSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "step_values": self.step_values,
             "time_decay": self.time_decay,
         }
+
+
+def schedule_from_config(config: TrainConfig, steps_per_epoch: int) -> TrainingSchedule:
+    """The learning rate per optimizer step that `config` asks for."""
+    total = steps_per_epoch * config.epochs
+    return TrainingSchedule(
+        config.learning_rate,
+        config.lr_schedule,
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total,
+        warmup_steps=min(int(round(config.warmup_epochs * steps_per_epoch)), total),
+        step_epochs=config.lr_step_epochs,
+        step_values=config.lr_step_values,
+        time_decay=config.lr_time_decay,
+    )
