@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cifar_tui import __version__
+from cifar_tui.commands import doctor as doctor_verb
 from cifar_tui.commands import models as model_verbs
 from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--worker-dir",
         type=Path,
         metavar="DIR",
-        help="--strategy multi-worker, on a worker that is not the chief (TF_CONFIG): where its "
+        help="--strategy multi-worker, on a worker that is not the chief (TF_CONFIG, or "
+        "SLURM_PROCID > 0): where its "
         "scratch run folder goes (default: a temporary folder, removed after a clean exit)",
     )
     add_config_arguments(train)
@@ -91,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     stop = verbs.add_parser("stop", help="ask a running trainer to checkpoint and stop")
     _add_common(stop)
     stop.add_argument("run", metavar="RUN", help="run name or run folder")
+
+    doctor = verbs.add_parser(
+        "doctor", help="check this machine before a long run: versions, GPUs, data, disk"
+    )
+    _add_common(doctor)
 
     for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
         view = verbs.add_parser(verb, help=f"open the app on RUN's {what}")
@@ -141,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": run_verbs.runs,
         "export": model_verbs.export,
         "stop": run_verbs.stop,
+        "doctor": doctor_verb.doctor,
         "watch": _open_app,
         "browse": _open_app,
     }

@@ -18,6 +18,7 @@ from cifar_tui.core.training.cluster import (
     MISSING_CLUSTER,
     SLURM_PORT_ENV,
     Task,
+    in_slurm_job,
     slurm_port_base,
     task_from_env,
 )
@@ -113,6 +114,15 @@ def test_the_missing_cluster_line_names_both_sources_and_the_fix() -> None:
 )  # fmt: skip
 def test_slurm_port_base(environ: dict, port: int) -> None:
     assert slurm_port_base(environ) == port
+
+
+@pytest.mark.parametrize(
+    ("environ", "inside"),
+    [({}, False), ({"SLURM_JOB_ID": ""}, False), ({"SLURM_JOB_ID": "7"}, True), (_slurm(1), True)],
+)
+def test_in_slurm_job(environ: dict, inside: bool) -> None:
+    """Where `devices = "auto"` leaves SLURM's GPU assignment (CUDA_VISIBLE_DEVICES) alone."""
+    assert in_slurm_job(environ) is inside
 
 
 def test_multi_worker_without_a_cluster_fails_before_making_a_run(tmp_path: Path) -> None:
