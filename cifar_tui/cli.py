@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cifar_tui import __version__
-from cifar_tui.commands import doctor as doctor_verb
 from cifar_tui.commands import models as model_verbs
 from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
@@ -94,11 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(stop)
     stop.add_argument("run", metavar="RUN", help="run name or run folder")
 
-    doctor = verbs.add_parser(
-        "doctor", help="check this machine before a long run: versions, GPUs, data, disk"
-    )
-    _add_common(doctor)
-
     for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
         view = verbs.add_parser(verb, help=f"open the app on RUN's {what}")
         _add_common(view)
@@ -148,7 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": run_verbs.runs,
         "export": model_verbs.export,
         "stop": run_verbs.stop,
-        "doctor": doctor_verb.doctor,
         "watch": _open_app,
         "browse": _open_app,
     }
