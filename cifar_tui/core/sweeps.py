@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ __all__ = [
     "expand_sweep",
     "parse_alternatives",
     "parse_sweep",
+    "short_name",
     "split_alternatives",
     "takes_a_list",
     "value_token",
@@ -74,10 +75,17 @@ ABBREVIATIONS: dict[str, str] = {
     "mixed_precision": "mp",
     "jit_compile": "xla",
     "steps_per_execution": "spe",
+    "augment_on": "aug",
     "strategy": "",
     "devices": "dev",
 }
-"""The short name of each field in run names and in the form's count line."""
+"""The short name of each field in run names and in the form's count line (a field left out
+uses its name without underscores)."""
+
+
+def short_name(name: str) -> str:
+    """A field's short name in run names: `lr` for learning_rate ("" for choice fields)."""
+    return ABBREVIATIONS.get(name, name.replace("_", ""))
 
 
 def _spec(name: str) -> FieldSpec:
@@ -126,7 +134,7 @@ def parse_alternatives(spec: FieldSpec, text: str) -> list[object]:
 def value_token(name: str, value: object) -> str:
     """One swept field's part of a run name: `lr0.1`, `seed1`, `drop0.2_0.3_0.4`, `adam`,
     `noflip`; floats in their shortest form (`1e-6`, `2` for 2.0)."""
-    short = ABBREVIATIONS[name]
+    short = short_name(name)
     if isinstance(value, bool):
         return short if value else "no" + short
     if isinstance(value, list):
@@ -163,7 +171,7 @@ class Sweep:
         """'9 runs: lr x3, seed x3', or '1 run' when nothing is swept."""
         if not self.values:
             return "1 run"
-        parts = [f"{ABBREVIATIONS[name] or name} x{len(v)}" for name, v in self.values.items()]
+        parts = [f"{short_name(name) or name} x{len(v)}" for name, v in self.values.items()]
         return f"{self.count} runs: " + ", ".join(parts)
 
     def combinations(self) -> list[tuple[str, TrainConfig]]:
@@ -227,6 +235,7 @@ def expand_sweep(
     base: TrainConfig,
     texts: Mapping[str, str],
     name: str | None,
+    taken: Collection[str] = (),
     now: datetime | None = None,
 ) -> list[tuple[str, TrainConfig]]:
     """Every run of a sweep, named and validated, ready for the queue.
@@ -238,6 +247,7 @@ def expand_sweep(
         texts: field name to the text typed for it, e.g. {"learning_rate": "0.05,0.1"}.
         name: the user's run name (`--name`), the prefix of every run; None: date, time and
             preset, as a single run gets (`2026-12-04_2330_fast-lr0.1-seed1`).
+        taken: names taken besides the folders in `models_dir` (the queued runs').
         now: the time in that date (default: now).
 
     Raises:
@@ -248,14 +258,14 @@ def expand_sweep(
         if not valid_run_name(name):
             raise UserError(f"--name {name!r} is not a folder name; use letters, digits, -_.")
         runs = sweep.runs(name)
-        taken = [run for run, _ in runs if (Path(models_dir) / run).exists()]
-        if taken:
-            raise UserError(f"run {taken[0]} already exists in {models_dir}; pick another --name")
+        clash = [run for run, _ in runs if run in taken or (Path(models_dir) / run).exists()]
+        if clash:
+            raise UserError(f"run {clash[0]} already exists or is queued; pick another name")
         return runs
     first = new_run_name(models_dir, sweep.base.preset, now)
     dated = sweep.runs(first)
     runs, counter = dated, 1
-    while any((Path(models_dir) / run).exists() for run, _ in runs):
+    while any(run in taken or (Path(models_dir) / run).exists() for run, _ in runs):
         counter += 1  # the dated name is free but one of the sweep's names is taken
         prefix = f"{first}-{counter}"
         runs = [(prefix + run[len(first) :], config) for run, config in dated]

@@ -17,6 +17,7 @@ from cifar_tui.core.sweeps import (
     MAX_RUNS,
     expand_sweep,
     parse_sweep,
+    short_name,
     value_token,
 )
 
@@ -115,10 +116,12 @@ def test_value_tokens_are_short_and_readable(field: str, value: object, token: s
     assert value_token(field, value) == token
 
 
-def test_every_field_has_its_own_abbreviation() -> None:
-    assert set(ABBREVIATIONS) == {spec.name for spec in config_fields()}
-    shorts = [short for short in ABBREVIATIONS.values() if short]
+def test_every_field_has_its_own_short_name() -> None:
+    names = [spec.name for spec in config_fields()]
+    assert set(ABBREVIATIONS) <= set(names)
+    shorts = [short_name(name) for name in names if short_name(name)]
     assert len(shorts) == len(set(shorts))
+    assert short_name("some_new_field") == "somenewfield"
 
 
 @pytest.mark.parametrize(
@@ -182,24 +185,29 @@ def test_names_take_the_users_prefix_and_refuse_a_taken_one(tmp_path: Path) -> N
     assert [name for name, _ in runs] == ["fast-seed0", "fast-seed1"]
     assert expand_sweep(tmp_path, preset("fast"), {"seed": "3"}, "fast")[0][0] == "fast"
     (tmp_path / "fast-seed1").mkdir()
-    with pytest.raises(UserError, match="run fast-seed1 already exists"):
+    with pytest.raises(UserError, match="run fast-seed1 already exists or is queued"):
         expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "fast")
+    with pytest.raises(UserError, match="run other-seed0 already exists or is queued"):
+        expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "other", taken={"other-seed0"})
     with pytest.raises(UserError, match="not a folder name"):
         expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "a/b")
 
 
 def test_without_a_name_the_prefix_is_dated_and_avoids_taken_names(tmp_path: Path) -> None:
     now = datetime(2026, 12, 4, 23, 30)
-    first = expand_sweep(tmp_path, preset("quick"), {"seed": "0,1"}, None, now)
+    first = expand_sweep(tmp_path, preset("quick"), {"seed": "0,1"}, None, now=now)
     names = [name for name, _ in first]
     assert names == ["2026-12-04_2330_quick-seed0", "2026-12-04_2330_quick-seed1"]
     assert all(valid_run_name(name) for name in names)
     (tmp_path / names[1]).mkdir()  # the dated prefix is free, one of its runs is not
-    again = expand_sweep(tmp_path, preset("quick"), {"seed": "0,1"}, None, now)
+    again = expand_sweep(tmp_path, preset("quick"), {"seed": "0,1"}, None, now=now)
     assert [name for name, _ in again] == [
         "2026-12-04_2330_quick-2-seed0",
         "2026-12-04_2330_quick-2-seed1",
     ]
+    queued = {"2026-12-04_2330_quick-2-seed0"}  # a queued run has no folder yet
+    third = expand_sweep(tmp_path, preset("quick"), {"seed": "0,1"}, None, queued, now)
+    assert third[0][0] == "2026-12-04_2330_quick-3-seed0"
 
 
 def test_every_swept_name_is_a_valid_run_name(tmp_path: Path) -> None:
