@@ -225,16 +225,10 @@ def test_a_taken_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- two srun-like local workers --------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_multi_worker_from_slurm_on_two_local_processes(
-    cifar_archive: Path, tmp_path: Path
-) -> None:
-    """1 node x 2 tasks, as srun starts them, no TF_CONFIG: the chief (SLURM_PROCID 0) writes the
-    run folder, the other worker its scratch folder, both finish with the same accuracy."""
-    models, scratch = tmp_path / "models", tmp_path / "scratch"
-    command = [sys.executable, "-m", "cifar_tui", "train", *TINY, "--strategy", "multi-worker",
-               "--epochs", "1", "--name", "slurm", "--data-dir", str(cifar_archive),
-               "--models-dir", str(models), "--worker-dir", str(scratch)]  # fmt: skip
+def _srun(*args: str | Path) -> list[str]:
+    """`cifar-tui train ARGS` as srun would start it on 1 node x 2 tasks (no TF_CONFIG): the
+    tasks' outputs, once both exited 0."""
+    command = [sys.executable, "-m", "cifar_tui", "train", *map(str, args)]
     port = str(_free_port_range(2))
     base = {**_without_cluster(), "CIFAR_TUI_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     workers = [
@@ -259,10 +253,27 @@ def test_multi_worker_from_slurm_on_two_local_processes(
     assert [w.returncode for w in workers] == [0, 0], report
     assert "multi-worker x2" in outputs[0], report
     assert "multi-worker worker1 of 2: not the chief" in outputs[1], report
+    return outputs
+
+
+@pytest.mark.slow
+def test_multi_worker_from_slurm_on_two_local_processes(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
+    """srun's environment, no TF_CONFIG: the chief (SLURM_PROCID 0) writes the run folder, the
+    other worker its scratch folder; both finish with the same accuracy, then resume together."""
+    models, scratch = tmp_path / "models", tmp_path / "scratch"
+    common = ("--data-dir", cifar_archive, "--models-dir", models, "--worker-dir", scratch)
+    _srun(*TINY, "--strategy", "multi-worker", "--epochs", "1", "--name", "slurm", *common)
+    outputs = _srun("--resume", "slurm", "--epochs", "2", *common)
+    assert "resuming slurm" in outputs[0] and "resuming slurm" in outputs[1]
 
     assert [p.name for p in models.iterdir()] == ["slurm"]
     events = raw_events(models / "slurm" / "events.jsonl")
-    assert (events[0]["strategy"], events[0]["replicas"]) == ("multi-worker", 2)
+    started = [e for e in events if e["type"] == "run_started"]
+    assert [(e["strategy"], e["replicas"], e["resumed"]) for e in started] == [
+        ("multi-worker", 2, False), ("multi-worker", 2, True)]  # fmt: skip
+    assert [e["epoch"] for e in events if e["type"] == "epoch_ended"] == [1, 2]
     assert events[-1]["type"] == "finished" and events[-1]["test_accuracy"] > 0.2
     assert not (models / "slurm" / "trainer.lock").exists()
     other = raw_events(scratch / "worker1" / "slurm" / "events.jsonl")

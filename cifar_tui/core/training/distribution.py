@@ -111,8 +111,9 @@ def check_slurm_address(address: str, rank: int, environ: Mapping[str, str] | No
         if address != expected:
             raise UserError(
                 f"SlurmClusterResolver puts task {rank} at {address}, but SLURM runs it on "
-                f"{node} as local task {local} ({expected}): the resolver expects "
-                "--distribution=block over nodes in name order; use that, or set TF_CONFIG"
+                f"{node} as local task {local} ({expected}): the resolver assumes "
+                "--distribution=block and nodes in name order (node10 sorts before node9); "
+                "use block distribution, or give each task its TF_CONFIG"
             )
     with socket.socket() as probe:
         try:
