@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cifar_tui import __version__
 from cifar_tui.commands import models as model_verbs
+from cifar_tui.commands import queue as queue_verbs
 from cifar_tui.commands import runs as run_verbs
 from cifar_tui.commands import train as commands_train
 from cifar_tui.commands.flags import add_config_arguments
@@ -93,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(stop)
     stop.add_argument("run", metavar="RUN", help="run name or run folder")
 
+    queue_verbs.add_queue_parser(verbs, _add_common)
+
     for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
         view = verbs.add_parser(verb, help=f"open the app on RUN's {what}")
         _add_common(view)
@@ -142,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": run_verbs.runs,
         "export": model_verbs.export,
         "stop": run_verbs.stop,
+        "queue": queue_verbs.queue,
         "watch": _open_app,
         "browse": _open_app,
     }

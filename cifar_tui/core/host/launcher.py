@@ -67,7 +67,9 @@ def _common_args(models_dir: Path, data_dir: str | None) -> list[str]:
     return args + (["--data-dir", data_dir] if data_dir else [])
 
 
-def _spawn(args: list[str], models_dir: Path, name: str) -> LaunchedRun:
+def _spawn(
+    args: list[str], models_dir: Path, name: str, keep_fds: tuple[int, ...] = ()
+) -> LaunchedRun:
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     log_path = launch_log_path(models_dir, name)
@@ -83,6 +85,7 @@ def _spawn(args: list[str], models_dir: Path, name: str) -> LaunchedRun:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=keep_fds,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         )
@@ -99,7 +102,11 @@ def _size(path: Path) -> int:
 
 
 def spawn_training(
-    config: TrainConfig, models_dir: Path, data_dir: str | None, name: str | None = None
+    config: TrainConfig,
+    models_dir: Path,
+    data_dir: str | None,
+    name: str | None = None,
+    keep_fds: tuple[int, ...] = (),
 ) -> LaunchedRun:
     """Start `cifar-tui train` for `config` in its own session.
 
@@ -111,6 +118,8 @@ def spawn_training(
         models_dir: the runs folder.
         data_dir: the CIFAR-10 location to pass on (None: the trainer searches).
         name: the run name (default: a fresh date_time_preset name).
+        keep_fds: descriptors the trainer inherits (the queue's start claim, see
+            core/queue/claims.py).
 
     Returns:
         The launched run; its folder may not exist yet.
@@ -121,7 +130,7 @@ def spawn_training(
     config_path = models_dir / f".{name}.launch.toml"
     save_config(config, config_path)
     args = ["train", "--config", str(config_path.absolute()), "--name", name]
-    return _spawn(args + _common_args(models_dir, data_dir), models_dir, name)
+    return _spawn(args + _common_args(models_dir, data_dir), models_dir, name, keep_fds)
 
 
 def spawn_resume(run_name: str, models_dir: Path, data_dir: str | None) -> LaunchedRun:
