@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cifar_tui.core.rundir.device_use import DeviceUse, device_use_from
 from cifar_tui.core.rundir.fields import finite_number, text_or_none, whole_number
 
 __all__ = [
@@ -124,6 +125,8 @@ class EpochEnded(Event):
     first_batch_seconds: float | None = None
     partial: bool | None = None
     """The epoch started mid-way (a resume from a step checkpoint): its time is not a full one."""
+    device_use: DeviceUse | None = None
+    """How busy the trainer's GPUs or CPU were while the epoch trained (core/rundir/device_use)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +207,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "bool | None": _flag,
     "Mapping[str, Any] | None": _table,
     "tuple[str, ...] | None": _lines,
+    "DeviceUse | None": device_use_from,
 }
 """How a field is read, by its annotation (a new annotation must be added here: KeyError)."""
 

@@ -23,7 +23,7 @@ from cifar_tui.core.training import distribution, pipeline
 from cifar_tui.core.training import model as model_lib
 from cifar_tui.core.training.checks import check_batch_fits, check_epochs_left, held_out_count
 from cifar_tui.core.training.metrics import EvaluationResult
-from cifar_tui.core.training.recorder import FitPlan, RunRecorder
+from cifar_tui.core.training.recorder import DeviceUseSource, FitPlan, RunRecorder
 from cifar_tui.core.training.runtime import Runtime
 from cifar_tui.core.training.saving import RunSaver
 from cifar_tui.core.training.schedules import TrainingSchedule, schedule_from_config
@@ -178,6 +178,7 @@ def fit(
     models: Models,
     start: ResumePoint,
     saver: RunSaver,
+    device_use: DeviceUseSource | None = None,
 ) -> FitResult:
     """Train from the resume point to `config.epochs`, or until a stop; the recorder reports."""
     plan = FitPlan(train.steps_per_epoch, config.epochs, config.batch_size, start.step, start.epoch)
@@ -189,6 +190,7 @@ def fit(
         validation=(train.x_val, train.y_val),
         test=train.test,
         learning_rate_at=models.schedule,
+        device_use=device_use,
     )
     augmentation = augmentation_of(config)
     stop = saver.stop

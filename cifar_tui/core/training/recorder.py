@@ -55,6 +55,14 @@ class EpochSaver(Protocol):
     def save_stop(self, epoch_done: int, step: int) -> None: ...
 
 
+class DeviceUseSource(Protocol):
+    """What reads the devices in the background: the trainer's DeviceSampler."""
+
+    def begin_epoch(self) -> None: ...
+
+    def end_epoch(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class FitPlan:
     """The shape of the training the recorder follows."""
@@ -81,8 +89,10 @@ class RunRecorder(keras.callbacks.Callback):
         validation: tuple[np.ndarray, np.ndarray],
         test: tuple[np.ndarray, np.ndarray] | None,
         learning_rate_at: Callable[[int], Any],
+        device_use: DeviceUseSource | None = None,
     ) -> None:
         super().__init__()
+        self._device_use = device_use  # None: no `device_use` in epoch_ended
         self._events = events
         self._saver = saver
         self._stop = stop
@@ -111,6 +121,8 @@ class RunRecorder(keras.callbacks.Callback):
         self._first_step = 0
         self._rate_points.clear()
         self._rate_points.append((self._epoch_start, self.steps_done))
+        if self._device_use is not None:
+            self._device_use.begin_epoch()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.steps_done = self._epoch_first_step + batch + 1
@@ -181,6 +193,7 @@ class RunRecorder(keras.callbacks.Callback):
         if self.steps_done < self._steps:
             return  # stopped mid-epoch: _record_stop had the partial epoch saved
         train_seconds = time.perf_counter() - self._epoch_start
+        device_use = self._device_use.end_epoch() if self._device_use is not None else None
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
         if not math.isfinite(loss):
@@ -193,7 +206,7 @@ class RunRecorder(keras.callbacks.Callback):
             val_loss=validation.loss, val_accuracy=validation.accuracy, test_accuracy=test.accuracy
         )
         images = (self._steps - self._epoch_first_step) * self._batch_size
-        fields = {
+        fields: dict[str, Any] = {
             "epoch": epoch + 1,
             "epochs": self._epochs,
             "loss": loss,
@@ -210,6 +223,8 @@ class RunRecorder(keras.callbacks.Callback):
             else None,
             "partial": self._epoch_first_step > 0,
         }
+        if device_use is not None:
+            fields["device_use"] = device_use
         self._events.append("epoch_ended", **fields)
         print(format_epoch_line(fields), flush=True)
         self.last_epoch_done = epoch + 1
@@ -229,10 +244,12 @@ class RunRecorder(keras.callbacks.Callback):
 def format_epoch_line(fields: dict) -> str:
     """One readable line per epoch, no carriage returns, for logs and `nohup` files."""
     width = len(str(fields["epochs"]))
+    use = fields.get("device_use") or {}
+    busy = f"  {use['kind']} {use['util_mean']:.0f}%" if use.get("util_mean") is not None else ""
     return (
         f"epoch {fields['epoch']:>{width}}/{fields['epochs']}"
         f"  loss {fields['loss']:.4f}  acc {100 * fields['accuracy']:5.2f}%"
         f"  val_loss {fields['val_loss']:.4f}  val_acc {100 * fields['val_accuracy']:5.2f}%"
         f"  lr {fields['learning_rate']:.3g}  {fields['seconds']:.1f}s"
-        f"  {fields['images_per_second']:.0f} img/s"
+        f"  {fields['images_per_second']:.0f} img/s{busy}"
     )

@@ -24,6 +24,7 @@ from cifar_tui import __version__
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data.cifar10 import Cifar10
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.host.device_sampler import start_device_sampler
 from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
@@ -138,7 +139,9 @@ def _train(
         list(normalization.std),
         runtime.stop,
     )
-    fitted = phases.fit(config, train, models, start, saver)
+    # The GPUs TensorFlow uses, else this process's CPU share: each epoch_ended's device_use.
+    with start_device_sampler(len(runtime.gpus)) as device_use:
+        fitted = phases.fit(config, train, models, start, saver, device_use)
     return _finish(config, data, fitted, saver, train.steps_per_epoch, started)
 
 
