@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cifar_tui import __version__
+from cifar_tui.commands import doctor as doctor_verb
 from cifar_tui.commands import models as model_verbs
 from cifar_tui.commands import queue as queue_verbs
 from cifar_tui.commands import runs as run_verbs
@@ -94,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(stop)
     stop.add_argument("run", metavar="RUN", help="run name or run folder")
 
+    doctor = verbs.add_parser(
+        "doctor", help="check this machine before a long run: versions, GPUs, data, disk"
+    )
+    _add_common(doctor)
+
     queue_verbs.add_queue_parser(verbs, _add_common)
 
     for verb, what in (("watch", "training monitor"), ("browse", "prediction browser")):
@@ -146,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": model_verbs.export,
         "stop": run_verbs.stop,
         "queue": queue_verbs.queue,
+        "doctor": doctor_verb.doctor,
         "watch": _open_app,
         "browse": _open_app,
     }

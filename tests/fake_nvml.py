@@ -89,6 +89,8 @@ class FakeNvml:
     ) -> None:
         self.gpus = list(gpus) if gpus is not None else []
         self.init_error = init_error
+        self.driver_version: str | None = "550.54.15"
+        self.cuda_driver_version: int | None = 12040  # CUDA 12.4, as NVML encodes it
         self.init_calls = 0
         self.shutdown_calls = 0
 
@@ -106,6 +108,16 @@ class FakeNvml:
 
     def nvmlShutdown(self) -> None:
         self.shutdown_calls += 1
+
+    def nvmlSystemGetDriverVersion(self) -> str:
+        if self.driver_version is None:
+            raise NVMLError_NotSupported()
+        return self.driver_version
+
+    def nvmlSystemGetCudaDriverVersion(self) -> int:
+        if self.cuda_driver_version is None:
+            raise NVMLError_NotSupported()
+        return self.cuda_driver_version
 
     def nvmlDeviceGetCount(self) -> int:
         return len(self.gpus)

@@ -115,6 +115,18 @@ class GpuMonitor:
             power_limit_watts=limit,
         )
 
+    def driver_versions(self) -> tuple[str | None, str | None]:
+        """The NVIDIA driver's version ("550.54.15") and the newest CUDA it runs ("12.4")."""
+        if not self._initialised:
+            return None, None
+        nvml = self._nvml
+        driver = self._field(lambda: nvml.nvmlSystemGetDriverVersion())
+        if isinstance(driver, bytes):
+            driver = driver.decode("utf-8", "replace")
+        cuda = self._field(lambda: int(nvml.nvmlSystemGetCudaDriverVersion()))
+        # NVML encodes CUDA 12.4 as 12040.
+        return driver, None if cuda is None else f"{cuda // 1000}.{cuda % 1000 // 10}"
+
     def _field(self, read: Callable[[], T]) -> T | None:
         """One NVML query; NotSupported (power on many cards, utilisation under MIG) is None."""
         try:

@@ -77,6 +77,8 @@ class RunStarted(Event):
     resumed: bool | None = None
     data_source: str | None = None
     """The CIFAR-10 archive or folder trained on (absolute)."""
+    warnings: tuple[str, ...] | None = None
+    """One line each, with its fix: e.g. it trains on the CPU beside GPUs TensorFlow cannot see."""
 
     @property
     def preset(self) -> str | None:

@@ -25,6 +25,7 @@ from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data.cifar10 import Cifar10
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.host.device_sampler import start_device_sampler
+from cifar_tui.core.host.doctor_checks import training_warnings
 from cifar_tui.core.rundir.event_types import EpochEnded
 from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
@@ -158,6 +159,7 @@ def _announce(
     device = distribution.describe_device(runtime.gpus)
     replicas = runtime.strategy.num_replicas_in_sync
     steps, resumed = train.steps_per_epoch, bool(start.latest)
+    warnings = training_warnings(len(runtime.gpus))  # no silent CPU fallback beside GPUs
     events.append(
         "run_started",
         run=run.name,
@@ -183,6 +185,7 @@ def _announce(
         host=socket.gethostname(),
         resumed=resumed,
         data_source=str(Path(data.source).resolve()),  # the app may start elsewhere
+        warnings=warnings,
     )
     print(
         f"{'resuming' if resumed else 'training'} {run.name}: {config.architecture}, "
@@ -191,6 +194,8 @@ def _announce(
         f"{config.strategy} x{replicas}",
         flush=True,
     )
+    for line in warnings:
+        print(f"warning: {line}", flush=True)
 
 
 def _finish(

@@ -223,7 +223,8 @@ class RunMonitor(Widget):
         title.append(self.run.name, style="bold")
         mark = STATUS_MARKS.get(self.status, "")
         title.append(f"  {mark} {self.status}", style=f"bold {STATUS_COLOURS.get(self.status, '')}")
-        status.show(title, self._results(), self._setup(), self._notes)
+        warnings = (self._started.warnings if self._started else None) or ()
+        status.show(title, self._results(), self._setup(), self._notes, warnings)
         self.set_class(self.status == "running", "-running")
         self.screen.refresh_bindings()  # stop/resume apply to some statuses only
 

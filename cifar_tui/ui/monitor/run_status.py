@@ -6,6 +6,7 @@ never split across lines, so an 80-column terminal reads as cleanly as a wide on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -72,7 +73,8 @@ class RunStatus(Widget):
     """The monitor's status: the run, how it is doing, what it runs on, and notes on its files.
 
     Laid out for the width it gets (one line when wide, two when narrow), so a fact is never
-    split across lines; the notes take one more line, cut with an ellipsis.
+    split across lines; the trainer's warnings follow, whole (wrapped: each ends in its fix),
+    and the notes take one more line, cut with an ellipsis.
     """
 
     DEFAULT_CSS = """
@@ -87,11 +89,20 @@ class RunStatus(Widget):
         self.head: list[Fact] = []
         self.tail: list[Fact] = []
         self.notes: list[str] = []
+        self.warnings: list[str] = []
+        """The trainer's warnings (run_started), e.g. that it trains on the CPU beside GPUs."""
 
-    def show(self, title: Text, head: list[Fact], tail: list[Fact], notes: list[str]) -> None:
-        """Show a run's facts (and notes) from now on."""
+    def show(
+        self,
+        title: Text,
+        head: list[Fact],
+        tail: list[Fact],
+        notes: list[str],
+        warnings: Sequence[str] = (),
+    ) -> None:
+        """Show a run's facts (with the trainer's warnings and notes on files) from now on."""
         self.message, self.title, self.head, self.tail = None, title, head, tail
-        self.notes = notes
+        self.notes, self.warnings = notes, list(warnings)
         self.refresh(layout=True)
 
     def show_message(self, message: str) -> None:
@@ -104,6 +115,8 @@ class RunStatus(Widget):
         if self.message is not None:
             return list(Text(self.message).wrap(self.app.console, max(width, 1)))
         lines = status_lines(self.title, self.head, self.tail, width)
+        for warning in self.warnings:
+            lines += Text("⚠ " + warning, style="bold yellow").wrap(self.app.console, max(width, 1))
         if self.notes:
             note = Text("⚠ " + "; ".join(self.notes), style="yellow", no_wrap=True)
             note.truncate(max(width, 1), overflow="ellipsis")
