@@ -61,7 +61,21 @@ class FakeGpu:
     power_limit_milliwatts: int = 700_000
     unsupported: set[str] = field(default_factory=set)
     """Queries that raise NVMLError_NotSupported: "name", "utilization", "memory",
-    "temperature", "power", "power_limit", or "handle" (the whole card is lost)."""
+    "temperature", "power", "power_limit", "uuid", "processes", or "handle" (the whole card is
+    lost: NVMLError_GpuIsLost)."""
+    uuid: str = "GPU-00000000-0000-0000-0000-000000000000"
+    processes: list[FakeProcess] = field(default_factory=list)
+    """Compute processes (nvmlDeviceGetComputeRunningProcesses)."""
+    graphics_processes: list[FakeProcess] = field(default_factory=list)
+
+
+@dataclass
+class FakeProcess:
+    """What nvmlDeviceGet*RunningProcesses returns per process; `pid` as NVML sees it (a host
+    pid in a container). `usedGpuMemory` None: NVML cannot tell (as pynvml reports it)."""
+
+    pid: int
+    usedGpuMemory: int | None = GIB  # noqa: N815 - pynvml's attribute name
 
 
 class FakeNvml:
@@ -93,12 +107,21 @@ class FakeNvml:
         self.cuda_driver_version: int | None = 12040  # CUDA 12.4, as NVML encodes it
         self.init_calls = 0
         self.shutdown_calls = 0
+        self.count_error: NVMLError | None = None
+        """Raised by nvmlDeviceGetCount while set (the driver lost every card, for a while)."""
 
     @classmethod
     def with_gpus(cls, count: int = 2) -> FakeNvml:
         """`count` distinguishable cards: names "Fake GPU 0", "Fake GPU 1", ..."""
         return cls(
-            [FakeGpu(name=f"Fake GPU {i}", utilization_percent=10 * (i + 1)) for i in range(count)]
+            [
+                FakeGpu(
+                    name=f"Fake GPU {i}",
+                    utilization_percent=10 * (i + 1),
+                    uuid=f"GPU-{i:08d}-fake",
+                )
+                for i in range(count)
+            ]
         )
 
     def nvmlInit(self) -> None:
@@ -120,6 +143,8 @@ class FakeNvml:
         return self.cuda_driver_version
 
     def nvmlDeviceGetCount(self) -> int:
+        if self.count_error is not None:
+            raise self.count_error
         return len(self.gpus)
 
     def nvmlDeviceGetHandleByIndex(self, index: int) -> FakeGpu:
@@ -159,3 +184,15 @@ class FakeNvml:
     def nvmlDeviceGetEnforcedPowerLimit(self, handle: FakeGpu) -> int:
         self._check(handle, "power_limit")
         return handle.power_limit_milliwatts
+
+    def nvmlDeviceGetUUID(self, handle: FakeGpu) -> str:
+        self._check(handle, "uuid")
+        return handle.uuid
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: FakeGpu) -> list[FakeProcess]:
+        self._check(handle, "processes")
+        return list(handle.processes)
+
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle: FakeGpu) -> list[FakeProcess]:
+        self._check(handle, "processes")
+        return list(handle.graphics_processes)

@@ -47,6 +47,7 @@ def train(args: argparse.Namespace) -> int:
         config = resolve_config(args)
         if args.name is not None and not valid_run_name(args.name):
             raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
+    _choose_devices(config)
     scratch = None
     if config.strategy == "multi-worker":
         from cifar_tui.core.training.cluster import task_from_env
@@ -65,6 +66,15 @@ def train(args: argparse.Namespace) -> int:
 
         shutil.rmtree(scratch, ignore_errors=True)  # kept after a failure, for its trainer.log
     return code
+
+
+def _choose_devices(config: TrainConfig) -> None:
+    """Set CUDA's device order and visible GPUs from `devices`: before TensorFlow is imported."""
+    from cifar_tui.core.host.gpu_choice import set_cuda_devices
+
+    choice = set_cuda_devices(config.devices, config.strategy)
+    if choice.message:
+        print(choice.message, flush=True)
 
 
 def _train_in(

@@ -22,6 +22,7 @@ from cifar_tui.core.config_values import (
     type_problem,
     value_problem,
 )
+from cifar_tui.core.devices import devices_from_plain, devices_problem, parse_devices
 
 DEFAULT_PRESET = "recipe-2018"
 
@@ -109,6 +110,10 @@ class TrainConfig:
     """Batches per graph call; >1 cuts Python overhead but coarsens progress events."""
     strategy: str = _knob("one-device", "distribution", "one-device|mirrored|multi-worker")
     """How training spreads over devices and hosts."""
+    devices: str = _knob("auto", "GPUs: auto, cpu, or indices like 0 or 1,3")
+    """nvidia-smi's GPU indices to train on (mirrored: one replica each), `cpu` (hide every GPU)
+    or `auto`: the least busy GPU with the most free memory when the run starts (every GPU for
+    mirrored and multi-worker); core/host/gpu_choice.py."""
 
     def problems(self) -> list[FieldProblem]:
         """Every invalid field (not just the first), for the UI's inline validation."""
@@ -120,6 +125,8 @@ class TrainConfig:
                 message = type_problem(spec, value)
             else:
                 message = value_problem(spec, value)
+            if spec.name == "devices":  # a grammar, not a range or a choice
+                message = message or devices_problem(value)
             if message:
                 found.append(FieldProblem(spec.name, message))
         return found + list(self._cross_field_problems({problem.field for problem in found}))
@@ -132,6 +139,12 @@ class TrainConfig:
         if "dropout" not in bad and len(self.dropout) != 3:
             rule = f"must have 3 values, one per conv block (got {self.dropout!r})"
             yield FieldProblem("dropout", "dropout " + rule)
+        if "devices" not in bad and self.strategy == "one-device":
+            gpus = parse_devices(self.devices)
+            if isinstance(gpus, tuple) and len(gpus) > 1:
+                rule = f"names {len(gpus)} GPUs but strategy one-device trains on one"
+                fix = "give one index, or strategy mirrored for one replica per GPU"
+                yield FieldProblem("devices", f"devices {self.devices} {rule}: {fix}")
         if self.lr_schedule != "step" or "lr_step_epochs" in bad:
             return
         if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
@@ -165,6 +178,8 @@ class TrainConfig:
         """
         _check_names(data)
         specs = {spec.name: spec for spec in config_fields()}
+        if "devices" in data:  # TOML may hold `devices = 1` or `devices = [1, 3]`
+            data = {**data, "devices": devices_from_plain(data["devices"])}
         values = {name: coerce(specs[name], value) for name, value in data.items()}
         return base.replace(**values)
 
@@ -209,4 +224,8 @@ def parse_field_value(name: str, text: str) -> object:
         The value, of the field's type.
     """
     _check_names({name: text})
-    return parse_value(next(spec for spec in config_fields() if spec.name == name), text)
+    value = parse_value(next(spec for spec in config_fields() if spec.name == name), text)
+    message = devices_problem(value) if name == "devices" else None
+    if message:
+        raise ConfigError(message, name)
+    return value

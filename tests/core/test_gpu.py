@@ -77,14 +77,17 @@ def test_fake_mirrors_real_pynvml_names() -> None:
                 assert getattr(pynvml, name) == getattr(FakeNvml, name), name
 
 
+NO_UUID = FakeGpu().uuid
+
+
 def test_two_gpus() -> None:
     nvml = FakeNvml([FakeGpu(name="GPU A"), FakeGpu(name=b"GPU B", utilization_percent=5)])
     monitor = GpuMonitor(nvml_module=nvml)
     status = monitor.read()
     assert status.unavailable_reason is None
     assert status.gpus == (
-        GpuReading(0, "GPU A", 87.0, 30 * GIB, 80 * GIB, 61.0, 350.0, 700.0),
-        GpuReading(1, "GPU B", 5.0, 30 * GIB, 80 * GIB, 61.0, 350.0, 700.0),
+        GpuReading(0, "GPU A", 87.0, 30 * GIB, 80 * GIB, 61.0, 350.0, 700.0, NO_UUID, ()),
+        GpuReading(1, "GPU B", 5.0, 30 * GIB, 80 * GIB, 61.0, 350.0, 700.0, NO_UUID, ()),
     )
     assert isinstance(status.gpus[0].utilization_percent, float)
     monitor.close()

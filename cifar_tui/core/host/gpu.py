@@ -6,11 +6,23 @@ with no GPUs and one line saying why. Tests pass a fake NVML module (tests/fake_
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    """A process using a GPU, as NVML reports it: its pid may be the host's (in a container)."""
+
+    pid: int
+    memory_bytes: int | None
+    """GPU memory it holds; None where NVML cannot say (Windows WDDM, some MIG setups)."""
+    kind: str = "compute"
+    """"compute" (CUDA) or "graphics"."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,10 @@ class GpuReading:
     temperature_c: float | None
     power_watts: float | None
     power_limit_watts: float | None
+    uuid: str | None = None
+    """NVML's stable id ("GPU-1a2b..."): the same card whatever the index order."""
+    processes: tuple[GpuProcess, ...] | None = None
+    """The processes on it; None where NVML could not list them."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,9 @@ class GpuMonitor:
         # NVML reports power in milliwatts.
         power = self._field(lambda: nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0)
         limit = self._field(lambda: nvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0)
+        uuid = self._field(lambda: nvml.nvmlDeviceGetUUID(handle))
+        if isinstance(uuid, bytes):
+            uuid = uuid.decode("utf-8", "replace")
         return GpuReading(
             index=index,
             name=name or f"GPU {index}",
@@ -113,7 +132,32 @@ class GpuMonitor:
             temperature_c=temperature,
             power_watts=power,
             power_limit_watts=limit,
+            uuid=uuid,
+            processes=self._processes(handle),
         )
+
+    def _processes(self, handle: Any) -> tuple[GpuProcess, ...] | None:
+        """Compute then graphics processes (a process doing both is listed once, as compute)."""
+        nvml, found = self._nvml, dict[int, GpuProcess]()
+        queries = (
+            ("compute", "nvmlDeviceGetComputeRunningProcesses"),
+            ("graphics", "nvmlDeviceGetGraphicsRunningProcesses"),
+        )
+        listed = False
+        for kind, query in queries:
+            read = getattr(nvml, query, None)
+            if read is None:  # an nvidia-ml-py too old for graphics processes
+                continue
+            entries = self._field(functools.partial(_listed, read, handle))
+            if entries is None:
+                continue
+            listed = True
+            for entry in entries:
+                pid, used = int(entry.pid), getattr(entry, "usedGpuMemory", None)
+                # pynvml gives None for NVML_VALUE_NOT_AVAILABLE (WDDM, MIG without rights).
+                memory = int(used) if isinstance(used, int) and used >= 0 else None
+                found.setdefault(pid, GpuProcess(pid, memory, kind))
+        return tuple(found.values()) if listed else None
 
     def driver_versions(self) -> tuple[str | None, str | None]:
         """The NVIDIA driver's version ("550.54.15") and the newest CUDA it runs ("12.4")."""
@@ -148,3 +192,7 @@ class GpuMonitor:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _listed(read: Callable[[Any], Any], handle: Any) -> list[Any]:
+    return list(read(handle))

@@ -16,6 +16,7 @@ from typing import Any
 
 from cifar_tui.core.rundir.device_use import DeviceUse, device_use_from
 from cifar_tui.core.rundir.fields import finite_number, text_or_none, whole_number
+from cifar_tui.core.rundir.run_gpus import RunGpu, run_gpus_from
 
 __all__ = [
     "TERMINAL_EVENTS",
@@ -77,6 +78,8 @@ class RunStarted(Event):
     resumed: bool | None = None
     data_source: str | None = None
     """The CIFAR-10 archive or folder trained on (absolute)."""
+    gpus: tuple[RunGpu, ...] | None = None
+    """The GPUs it trains on (nvidia-smi's indices); () on the CPU (core/rundir/run_gpus)."""
     warnings: tuple[str, ...] | None = None
     """One line each, with its fix: e.g. it trains on the CPU beside GPUs TensorFlow cannot see."""
 
@@ -210,6 +213,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "Mapping[str, Any] | None": _table,
     "tuple[str, ...] | None": _lines,
     "DeviceUse | None": device_use_from,
+    "tuple[RunGpu, ...] | None": run_gpus_from,
 }
 """How a field is read, by its annotation (a new annotation must be added here: KeyError)."""
 

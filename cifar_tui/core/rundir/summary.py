@@ -27,6 +27,7 @@ from cifar_tui.core.rundir.events import EventTail, parse_lines
 from cifar_tui.core.rundir.fields import whole_number
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.lock import holder_alive, read_lock
+from cifar_tui.core.rundir.run_gpus import RunGpu
 from cifar_tui.core.rundir.status import run_status
 
 __all__ = ["RunSummary", "SummaryTail", "summarize_events", "summarize_run"]
@@ -55,6 +56,8 @@ class RunSummary:
     preset: str | None
     message: str | None
     """The failure message of a failed run."""
+    gpus: tuple[RunGpu, ...] | None = None
+    """The GPUs of its latest start, () on the CPU, None unrecorded (core/rundir/run_gpus)."""
 
 
 def _either(value: Any, fallback: Any) -> Any:
@@ -84,6 +87,7 @@ def summarize_events(
     epochs_done, epochs_total = 0, None
     best_val, best_epoch, test_accuracy = None, None, None
     started, updated, strategy, replicas, preset, message = None, None, None, None, None, None
+    gpus: tuple[RunGpu, ...] | None = None
     for event in events:
         updated = _either(event.time, updated)
         if isinstance(event, RunStarted):
@@ -91,7 +95,7 @@ def summarize_events(
             # A resume continues from its initial epoch (which may be behind the last epoch seen).
             epochs_done = _either(event.initial_epoch, epochs_done)
             epochs_total = _either(event.epochs, epochs_total)
-            strategy, replicas = event.strategy, event.replicas
+            strategy, replicas, gpus = event.strategy, event.replicas, event.gpus
             preset = _either(event.preset, preset)
         elif isinstance(event, EpochEnded):
             epochs_done = event.epoch
@@ -119,6 +123,7 @@ def summarize_events(
         replicas=replicas,
         preset=preset,
         message=message if status == "failed" else None,
+        gpus=gpus,
     )
 
 

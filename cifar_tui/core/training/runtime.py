@@ -6,10 +6,14 @@ that import it at their top (model, pipeline, schedules, recorder, phases) are i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.host.gpu import GpuMonitor
+from cifar_tui.core.host.gpu_choice import run_gpus
+from cifar_tui.core.rundir.run_gpus import RunGpu
 from cifar_tui.core.training import distribution, tfenv
 from cifar_tui.core.training.stopping import AgreedStop, StopRequest
 
@@ -33,6 +37,8 @@ class Runtime:
     """The Keras mixed-precision policy in force, e.g. "mixed_bfloat16" or "float32"."""
     stop: StopRequest | AgreedStop
     """The stop to check: for multi-worker, one every worker agrees on."""
+    run_gpus: tuple[RunGpu, ...] = ()
+    """The GPUs it trains on, by nvidia-smi's index, name and UUID; () on the CPU."""
 
 
 def start_runtime(config: TrainConfig, stop: StopRequest) -> Runtime:
@@ -55,4 +61,7 @@ def start_runtime(config: TrainConfig, stop: StopRequest) -> Runtime:
     policy = tfenv.choose_precision(config.mixed_precision, bool(gpus), tfenv.cpu_supports_bf16())
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(config.seed)
-    return Runtime(tf, keras, strategy, gpus, policy, agreed)
+    used = min(len(gpus), 1) if config.strategy == "one-device" else len(gpus)
+    with GpuMonitor() as nvml:  # names them as nvidia-smi does (gpu_choice set the order)
+        named = run_gpus(used, os.environ.get("CUDA_VISIBLE_DEVICES"), nvml.read())
+    return Runtime(tf, keras, strategy, gpus, policy, agreed, named)

@@ -185,6 +185,7 @@ def _announce(
         host=socket.gethostname(),
         resumed=resumed,
         data_source=str(Path(data.source).resolve()),  # the app may start elsewhere
+        gpus=[gpu.to_dict() for gpu in runtime.run_gpus],
         warnings=warnings,
     )
     print(
