@@ -84,11 +84,12 @@ def add(args: argparse.Namespace) -> int:
     from cifar_tui.core.paths import require_file
     from cifar_tui.core.queue import store
     from cifar_tui.core.queue.runner import ensure_runner
+    from cifar_tui.core.queue.settings import write_per_gpu
 
     if args.config is not None:
         require_file(args.config, "--config", missing_ok=True, fix="give a TOML file")
     if args.per_gpu is not None:
-        store.write_per_gpu(args.models_dir, args.per_gpu)
+        write_per_gpu(args.models_dir, args.per_gpu)
     data_dir = getattr(args, "data_dir", None)
     entries = entries_from_args(args)
     names = store.enqueue(
@@ -117,6 +118,7 @@ def format_queue(models_dir: Path) -> str:
     """The `cifar-tui queue` table: position, name, devices, preset, time added, then the runner."""
     from cifar_tui.core.queue import store
     from cifar_tui.core.queue.paths import runner_lock_path, runner_log_path
+    from cifar_tui.core.queue.settings import read_per_gpu
     from cifar_tui.core.rundir.lock import holder_alive, read_lock
     from cifar_tui.core.rundir.runs_table import format_when
 
@@ -140,5 +142,5 @@ def format_queue(models_dir: Path) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-    per_gpu = store.read_per_gpu(models_dir)
+    per_gpu = read_per_gpu(models_dir)
     return "\n".join([*lines, f"{runner}; {per_gpu} run(s) per GPU"])

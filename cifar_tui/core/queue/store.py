@@ -52,10 +52,8 @@ __all__ = [
     "queue_dir",
     "queue_mutex",
     "queued",
-    "read_per_gpu",
     "remove",
     "remove_started",
-    "write_per_gpu",
 ]
 
 _KEY_STEP = 1024
@@ -120,7 +118,9 @@ def _entries(models_dir: Path) -> list[tuple[int, str, Path]]:
 def _read_entry(key: int, name: str, path: Path, position: int) -> QueuedRun | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        config = config_from_dict(data.get("config", {})).validate()
+        if not isinstance(data.get("config"), dict):
+            return None
+        config = config_from_dict(data["config"]).validate()
     except (OSError, ValueError, ConfigError):  # removed meanwhile, or not ours: skip it
         return None
     data_dir = data.get("data_dir")
@@ -293,22 +293,3 @@ def remove_started(models_dir: Path, name: str) -> None:
             if queued_name == name:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
-
-
-def read_per_gpu(models_dir: Path) -> int:
-    """Runs sharing one GPU at a time (the queue's setting; 1 unless `--per-gpu` changed it)."""
-    try:
-        data = tomllib.loads((queue_dir(models_dir) / "settings.toml").read_text("utf-8"))
-    except (OSError, ValueError):
-        return 1
-    value = data.get("per_gpu")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
-
-
-def write_per_gpu(models_dir: Path, per_gpu: int) -> None:
-    """Set how many runs share one GPU (the runner reads it before each start)."""
-    if per_gpu < 1:
-        raise UserError(f"--per-gpu {per_gpu}: give 1 or more runs per GPU")
-    queue_dir(models_dir).mkdir(parents=True, exist_ok=True)
-    text = f"# cifar-tui queue settings\nper_gpu = {per_gpu}\n"
-    atomic_write_text(queue_dir(models_dir) / "settings.toml", text)
