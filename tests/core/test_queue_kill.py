@@ -104,6 +104,5 @@ def test_kill_9_anything_at_any_moment(
             assert status == "finished", (name, status)
     pids = [pid for run_pids in launches.values() for pid in run_pids]
     wait_until(lambda: not any(map(_alive, pids)), 10, "every trainer to exit")
-    print(
-        f"seed {seed}: {len(pids)} launches, {len(killed)} trainers killed, {runner_kills} runner kills"
-    )
+    kills = f"{len(killed)} trainers and {runner_kills} runners killed"
+    print(f"seed {seed}: {len(pids)} launches, {kills}")
