@@ -1,8 +1,6 @@
-"""Loss, accuracy and learning-rate curves of a run, drawn with textual-plotext."""
+"""Loss, accuracy, learning-rate and device-use curves of a run, drawn with textual-plotext."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -14,10 +12,12 @@ from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from cifar_tui.core.rundir.event_types import EpochEnded
+from cifar_tui.ui.monitor.curve_figures import Figure, History, figures
 from cifar_tui.ui.monitor.curve_ticks import epoch_ticks, value_ticks
 
-VIEWS = ("all", "loss", "accuracy", "lr")
-"""What the pane shows; `v` cycles through them (a narrow terminal fits one plot well)."""
+VIEWS = ("all", "loss", "accuracy", "lr", "device")
+"""What the pane shows; `v` cycles through them (a narrow terminal fits one plot well). "device"
+puts the trainer's GPU or CPU use under the loss: a starved GPU shows as low utilisation."""
 
 REDRAW_SECONDS = 0.1
 """At most ten redraws a second, however fast epochs arrive (each redraw repaints every cell)."""
@@ -31,66 +31,6 @@ size show it at two sizes); dragging a terminal's edge shows it at dozens."""
 
 FRAME_ROWS = 5
 """Rows of a plot that are not its plotting area: title, top and bottom border, x ticks, x label."""
-
-
-@dataclass
-class History:
-    """The per-epoch numbers the curves are declared from; grows only in `add`."""
-
-    epochs: list[int] = field(default_factory=list)
-    loss: list[float | None] = field(default_factory=list)
-    val_loss: list[float | None] = field(default_factory=list)
-    accuracy: list[float | None] = field(default_factory=list)
-    val_accuracy: list[float | None] = field(default_factory=list)
-    learning_rate: list[float | None] = field(default_factory=list)
-
-    def add(self, event: EpochEnded) -> None:
-        """Append an epoch_ended event; a repeated epoch (after a resume) replaces its tail."""
-        self.truncate(event.epoch - 1)
-        self.epochs.append(event.epoch)
-        for name in ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
-            getattr(self, name).append(getattr(event, name))
-
-    def truncate(self, last_epoch: int) -> None:
-        """Forget epochs after `last_epoch`."""
-        keep = sum(1 for epoch in self.epochs if epoch <= last_epoch)
-        for name in ("epochs", "loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
-            del getattr(self, name)[keep:]
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line of a figure: legend label, its points, plotext marker and colour."""
-
-    label: str
-    epochs: list[int]
-    values: list[float]
-    marker: str
-    color: str
-
-
-@dataclass(frozen=True)
-class Figure:
-    """What a CurvePlot draws, at whatever size it is shown (the ticks depend on the size)."""
-
-    title: str
-    epochs: list[int] = field(default_factory=list)
-    """Every epoch of the history: the x ticks span them."""
-    series: list[Series] = field(default_factory=list)
-
-
-def make_figure(
-    title: str, epochs: list[int], series: list[tuple[str, list[float | None], str]]
-) -> Figure:
-    """A figure of (label, values, marker) series over `epochs`; epochs without a value are gaps."""
-    lines = []
-    for (label, values, marker), color in zip(series, ("cyan", "orange"), strict=False):
-        pairs = [
-            (epoch, value) for epoch, value in zip(epochs, values, strict=True) if value is not None
-        ]
-        if pairs:
-            lines.append(Series(label, [x for x, _ in pairs], [y for _, y in pairs], marker, color))
-    return Figure(title, list(epochs), lines)
 
 
 class CurvePlot(PlotextPlot):
@@ -167,12 +107,15 @@ class CurvePlot(PlotextPlot):
         if not drawn:
             plt.xticks([])
             plt.yticks([])
-            plt.text("no epochs yet", x=0.5, y=0.5, alignment="center")
+            plt.text(self.figure.empty_text, x=0.5, y=0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             return
-        ticks, labels = value_ticks(drawn, rows=size.height - FRAME_ROWS)
+        y_range = self.figure.y_range
+        ticks, labels = value_ticks(drawn + list(y_range or ()), rows=size.height - FRAME_ROWS)
         plt.yticks(ticks, labels)
+        if y_range is not None:
+            plt.ylim(*y_range)
         plt.xlabel("epoch")
         # An x tick label needs its digits plus three spaces; the y labels and the frame take
         # the longest label plus 3 columns.
@@ -208,7 +151,7 @@ class CurvePlot(PlotextPlot):
 
 
 class CurvesPane(Widget):
-    """Three plots: loss and accuracy (train vs validation), and the learning rate."""
+    """Plots of loss and accuracy (train vs validation), the learning rate and device use."""
 
     view: reactive[str] = reactive("all")
     """Which plots show: one of VIEWS."""
@@ -223,6 +166,7 @@ class CurvesPane(Widget):
         yield CurvePlot(id="curve-loss")
         yield CurvePlot(id="curve-accuracy")
         yield CurvePlot(id="curve-lr")
+        yield CurvePlot(id="curve-device")
 
     def on_mount(self) -> None:
         self._redraw()
@@ -269,17 +213,6 @@ class CurvesPane(Widget):
         """Declare every plot from the stored history (never from anything else)."""
         self._redraw_pending = False
         history = self.history
-        figures = {
-            "#curve-loss": (
-                "loss",
-                [("train", history.loss, "hd"), ("val", history.val_loss, "dot")],
-            ),
-            "#curve-accuracy": (
-                "accuracy",
-                [("train", history.accuracy, "hd"), ("val", history.val_accuracy, "dot")],
-            ),
-            "#curve-lr": ("learning rate", [("lr", history.learning_rate, "hd")]),
-        }
-        for selector, (title, series) in figures.items():
-            self.query_one(selector, CurvePlot).show(make_figure(title, history.epochs, series))
+        for plot_id, figure in figures(history).items():
+            self.query_one(f"#{plot_id}", CurvePlot).show(figure)
         self._plotted = len(history.epochs)

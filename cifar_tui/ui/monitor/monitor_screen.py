@@ -20,6 +20,11 @@ from cifar_tui.ui.monitor.curves_pane import CurvesPane
 from cifar_tui.ui.monitor.run_monitor import RunMonitor
 from cifar_tui.ui.trainers import Launches
 
+CURVES_HELP = (
+    "Curves: all, loss, accuracy, learning rate, then the device view: the trainer's GPU "
+    "(or CPU) busy % per epoch, mean and peak, under the loss"
+)
+
 
 class MonitorScreen(Screen[None]):
     """Follows whichever run the app has open; switching runs restarts the tail.
@@ -30,7 +35,7 @@ class MonitorScreen(Screen[None]):
     BINDINGS = [
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
-        Binding("v", "cycle_view", "Curves"),
+        Binding("v", "cycle_view", "Curves", tooltip=CURVES_HELP),
         Binding("g", "toggle_gpu", "GPU"),
     ]
 
