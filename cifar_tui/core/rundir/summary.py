@@ -58,6 +58,10 @@ class RunSummary:
     """The failure message of a failed run."""
     gpus: tuple[RunGpu, ...] | None = None
     """The GPUs of its latest start, () on the CPU, None unrecorded (core/rundir/run_gpus)."""
+    queue_position: int | None = None
+    """A queued run's place in the queue (1 = next to start; core/queue); None for a run folder."""
+    devices_wanted: str | None = None
+    """A queued run's `devices` as queued ("auto", "cpu", "1,3"); None for a run folder."""
 
 
 def _either(value: Any, fallback: Any) -> Any:

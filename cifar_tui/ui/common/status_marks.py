@@ -14,6 +14,7 @@ STATUS_MARKS = {
     "failed": "✗",
     "interrupted": "!",
     "created": "○",
+    "queued": "…",
 }
 
 STATUS_COLOURS = {

@@ -10,6 +10,7 @@ from textual import work
 from textual.message import Message
 from textual.timer import Timer
 
+from cifar_tui.core.queue.summaries import queued_summaries
 from cifar_tui.core.rundir.listing import RunScanner
 from cifar_tui.core.rundir.runs_table import format_percent, format_when
 from cifar_tui.core.rundir.summary import RunSummary
@@ -33,7 +34,8 @@ COLUMNS = (
 def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text]:
     """The table cells of one run (of the columns `keys`, default all)."""
     total = "?" if run.epochs_total is None else str(run.epochs_total)
-    status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}")
+    queued = f" #{run.queue_position}" if run.queue_position is not None else ""
+    status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}{queued}")
     status.stylize(status_style(run.status))
     best = format_percent(run.best_val_accuracy, digits=2)
     if run.best_epoch is not None:
@@ -105,8 +107,9 @@ class RunsList(SteadyTable):
         thread=True, exclusive=True, group="scan", exit_on_error=False, description="Scanning runs"
     )
     def rescan(self) -> None:
-        """Scan the models folder now (in a thread) and post RunsListed."""
-        self.post_message(self.RunsListed(self.scanner.scan()))
+        """Scan the models folder now (in a thread) and post RunsListed: queued runs first."""
+        queued = queued_summaries(self.scanner.models_dir)
+        self.post_message(self.RunsListed(queued + self.scanner.scan()))
 
     def on_runs_list_runs_listed(self, message: RunsListed) -> None:
         self.show(message.runs)

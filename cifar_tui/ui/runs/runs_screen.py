@@ -23,6 +23,7 @@ from cifar_tui.core.rundir.summary import RunSummary
 from cifar_tui.ui.common.gpu_settings import GpuSettings, toggle_gpu_pane
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
+from cifar_tui.ui.runs.queued_detail import queued_detail
 from cifar_tui.ui.runs.runs_list import RunsList
 
 NotesKey = tuple[object, ...]
@@ -123,7 +124,7 @@ class RunsScreen(Screen[None]):
         """Dim keys that do nothing for the selected run (None shows them disabled)."""
         run = self.runs_list.selected if self.is_mounted else None
         if action in ("watch", "browse"):
-            return run is not None or None
+            return (run is not None and run.queue_position is None) or None
         if action == "stop":
             return (run is not None and run.status == "running") or None
         if action == "resume":
@@ -143,6 +144,9 @@ class RunsScreen(Screen[None]):
                 detail.update(f"Reading {where} ...")
             else:
                 detail.update(f"No runs in {where} yet: press n (or 4) to configure and start one.")
+            return
+        if run.queue_position is not None:
+            detail.update(queued_detail(run))
             return
         key = notes_key(run)
         notes = self._notes.get(run.name, (None, []))[1]
@@ -191,6 +195,9 @@ class RunsScreen(Screen[None]):
         run = self.runs_list.selected
         if run is None:
             self.notify("No run selected.", severity="warning")
+            return None
+        if run.queue_position is not None:
+            self.notify(f"{run.name} is queued (number {run.queue_position}); not started yet.")
             return None
         return RunFolder(run.path)
 

@@ -1,0 +1,22 @@
+"""The runs screen's detail lines for a queued run (one with no run folder yet)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from cifar_tui.core.rundir.runs_table import format_when
+from cifar_tui.core.rundir.summary import RunSummary
+
+
+def queued_detail(run: RunSummary) -> Text:
+    """Name, preset, place in the queue and devices; why it could not start; how to remove it."""
+    text = Text()
+    text.append(run.name, style="bold")
+    text.append(f"  {run.preset or '?'} preset, {run.epochs_total or '?'} epochs")
+    devices = run.devices_wanted or "auto"
+    text.append(f"\nqueued {format_when(run.updated)}: number {run.queue_position}, on {devices}")
+    if run.message:
+        text.append(f"\n{run.message}", style="bold red")
+    hint = "starts when a slot frees, also after you quit"
+    text.append(f"\n{hint}; cifar-tui queue rm {run.name} takes it out", style="dim")
+    return text
