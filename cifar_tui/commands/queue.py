@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cifar_tui.core.errors import UserError
-from cifar_tui.core.presets import PRESETS
+from cifar_tui.core.presets import PRESETS, preset
 
 if TYPE_CHECKING:
     from cifar_tui.core.config import TrainConfig
+
+
+SWEEP_HELP = (
+    "Queue a run. A flag given several values queues one run per combination, a sweep, named "
+    "by what differs: --learning-rate 0.05,0.1 --seed 0,1 --name try queues try-lr0.05-seed0 "
+    "... try-lr0.1-seed1. A field holding a list takes '/' between its values: --dropout "
+    "0.2,0.3,0.4/0,0,0. A bad value anywhere queues nothing."
+)
 
 
 def add_queue_parser(
@@ -26,7 +34,11 @@ def add_queue_parser(
     )
     add_common(queue)
     actions = queue.add_subparsers(dest="queue_verb", metavar="ACTION", parser_class=type(queue))
-    add = actions.add_parser("add", help="queue a run (the train flags); starts the queue's runner")
+    add = actions.add_parser(
+        "add",
+        help="queue a run (the train flags); starts the queue's runner",
+        description=SWEEP_HELP,
+    )
     add_common(add)
     add.add_argument("--config", type=Path, help="TOML config file (see a run's config.toml)")
     add.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset")
@@ -37,7 +49,7 @@ def add_queue_parser(
         metavar="N",
         help="runs sharing one GPU from now on (a setting of the queue; default 1)",
     )
-    add_config_arguments(add)
+    add_config_arguments(add, sweeps=True)
     remove = actions.add_parser("rm", help="take a run out of the queue")
     add_common(remove)
     remove.add_argument("run", metavar="RUN", help="a queued run's name")
@@ -68,15 +80,18 @@ def queue(args: argparse.Namespace) -> int:
 
 
 def entries_from_args(args: argparse.Namespace) -> list[tuple[str, TrainConfig]]:
-    """The runs `queue add` queues: (name, config) pairs from the train flags."""
-    from cifar_tui.commands.train import resolve_config
-    from cifar_tui.core.queue.store import fresh_name
-    from cifar_tui.core.rundir.naming import valid_run_name
+    """The runs `queue add` queues: (name, config) pairs from the train flags; flags with
+    several values queue their product, a sweep (core/sweeps.py: `--seed 0,1,2`)."""
+    from cifar_tui.commands.flags import config_overrides
+    from cifar_tui.core.config_files import load_config
+    from cifar_tui.core.queue.store import queued
+    from cifar_tui.core.sweeps import expand_sweep
 
-    config = resolve_config(args)
-    if args.name is not None and not valid_run_name(args.name):
-        raise UserError(f"--name {args.name!r} is not a folder name; use letters, digits, -_.")
-    return [(args.name or fresh_name(args.models_dir, config.preset), config)]
+    if args.config and args.preset:
+        raise UserError("give --config or --preset, not both (a config file names its preset)")
+    base = load_config(args.config) if args.config else preset(args.preset or "recipe-2018")
+    taken = {run.name for run in queued(args.models_dir)}
+    return expand_sweep(args.models_dir, base, config_overrides(args), args.name, taken)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -92,9 +107,7 @@ def add(args: argparse.Namespace) -> int:
         write_per_gpu(args.models_dir, args.per_gpu)
     data_dir = getattr(args, "data_dir", None)
     entries = entries_from_args(args)
-    names = store.enqueue(
-        args.models_dir, entries, str(Path(data_dir).absolute()) if data_dir else None
-    )
+    names = store.enqueue(args.models_dir, entries, data_dir)
     positions = {run.name: run.position for run in store.queued(args.models_dir)}
     for name in names:
         print(f"queued {name} (number {positions.get(name, '?')})")

@@ -198,7 +198,8 @@ def enqueue(
     Args:
         models_dir: the models folder (created if missing).
         entries: (run name, config) pairs; every config is validated first.
-        data_dir: the CIFAR-10 location their trainers get (None: they search).
+        data_dir: the CIFAR-10 location their trainers get (None: they search); stored as an
+            absolute path, since the runner may be started later from another folder.
 
     Returns:
         The names queued, in order.
@@ -208,6 +209,8 @@ def enqueue(
             config is invalid (ConfigError). Nothing is queued then.
     """
     models_dir = Path(models_dir)
+    if data_dir:
+        data_dir = str(Path(data_dir).expanduser().absolute())
     with queue_mutex(models_dir):
         _check_names(models_dir, [name for name, _ in entries])
         texts = [(name, _entry_text(config, data_dir)) for name, config in entries]
