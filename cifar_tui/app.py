@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.widget import AwaitMount
 
 from cifar_tui.core.host import priority
+from cifar_tui.core.host.gpu_processes import ProcessNamer
 from cifar_tui.core.host.launcher import LaunchedRun
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.listing import resolve_run
@@ -272,7 +273,8 @@ def make_app(
     if start_screen not in START_SCREENS:
         raise ValueError(f"start_screen must be one of {START_SCREENS}, got {start_screen!r}")
     run = resolve_run(open_run, Path(models_dir)) if open_run else None
-    gpu = GpuSettings(gpu_monitor, gpu_interval, read_system or GpuSettings.read_system)
+    reader = read_system or GpuSettings.read_system
+    gpu = GpuSettings(gpu_monitor, gpu_interval, reader, ProcessNamer(Path(models_dir)))
     return CifarApp(Path(models_dir), data_dir, run, start_screen, gpu, freeze_heap, yield_cpu)
 
 

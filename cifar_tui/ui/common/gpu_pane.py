@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from cifar_tui.core.host.gpu import GpuMonitor, GpuStatus
+from cifar_tui.core.host.gpu_processes import ProcessNamer
 from cifar_tui.core.host.system import SystemReading, read_system
 from cifar_tui.ui.common.gpu_pane_lines import (
     LABEL_WIDTH,
@@ -24,6 +25,7 @@ from cifar_tui.ui.common.gpu_pane_lines import (
     join_lines,
     pane_lines,
 )
+from cifar_tui.ui.common.gpu_process_lines import Labels, process_count
 
 
 class GpuPane(Widget):
@@ -31,7 +33,8 @@ class GpuPane(Widget):
 
     Readings are taken in a thread worker every `interval` seconds (one at a time) and applied on
     the UI thread. Without NVML one line says "no NVIDIA GPU: <why>", and CPU/RAM still show.
-    About 40 columns suit it; each GPU takes 4 lines, or 1 when the pane is short.
+    About 40 columns suit it; each GPU takes 4 lines and one per process on it (our trainers by
+    run name), or 1 line in all when the pane is short.
     """
 
     DEFAULT_CSS = """
@@ -64,10 +67,13 @@ class GpuPane(Widget):
     class _Read(Message):
         """A worker's reading, to apply on the UI thread (private); None where reading failed."""
 
-        def __init__(self, status: GpuStatus | None, system: SystemReading | None) -> None:
+        def __init__(
+            self, status: GpuStatus | None, system: SystemReading | None, labels: Labels
+        ) -> None:
             super().__init__()
             self.status = status
             self.system = system
+            self.labels = labels
 
     def __init__(
         self,
@@ -76,6 +82,7 @@ class GpuPane(Widget):
         *,
         read_system: Callable[[], SystemReading] = read_system,
         history: int = 60,
+        namer: ProcessNamer | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -87,6 +94,7 @@ class GpuPane(Widget):
         interval: seconds between readings.
         read_system: CPU/RAM reader (tests pass fixed readings).
         history: samples kept for each sparkline (60 at 1 Hz: the last minute).
+        namer: names each GPU's processes (None: no process lines).
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._monitor = monitor
@@ -96,6 +104,8 @@ class GpuPane(Widget):
         self._status: GpuStatus | None = None
         self._system: SystemReading | None = None
         self._history = ReadingHistory(history)
+        self._namer = namer
+        self._labels: Labels = {}
         self._reading = False
 
     # --- reading ------------------------------------------------------------------------------
@@ -115,25 +125,27 @@ class GpuPane(Widget):
         self._reading = True
         self._read_in_thread()
 
-    def _read(self) -> tuple[GpuStatus, SystemReading]:
+    def _read(self) -> tuple[GpuStatus, SystemReading, Labels]:
         if self._monitor is None:
             self._monitor = GpuMonitor()
-        return self._monitor.read(), self._read_system()
+        status = self._monitor.read()
+        labels = self._namer.label(status) if self._namer is not None else {}
+        return status, self._read_system(), labels
 
     @work(thread=True, group="gpu-pane", exit_on_error=False)
     def _read_in_thread(self) -> None:
-        status, system = None, None
+        status, system, labels = None, None, {}
         try:
-            status, system = self._read()
+            status, system, labels = self._read()
         finally:
             # Always answer, so `poll` is not blocked for good by one failed reading.
-            self.post_message(self._Read(status, system))
+            self.post_message(self._Read(status, system, labels))
 
     def on_gpu_pane__read(self, message: _Read) -> None:
         message.stop()
         self._reading = False
         if message.status is not None and message.system is not None:
-            self._apply(message.status, message.system)
+            self._apply(message.status, message.system, message.labels)
 
     def sample(self) -> None:
         """Take a reading now, on this thread: tests take fixed readings with it, timer-free."""
@@ -144,11 +156,12 @@ class GpuPane(Widget):
         gpus = tuple(reading.index for reading in self._status.gpus) if self._status else None
         reason = self._status.unavailable_reason if self._status else None
         cores = len(self._system.per_cpu_percent) if self._system else None
-        return gpus, reason, cores
+        processes = tuple(process_count(self._labels, index) for index in gpus or ())
+        return gpus, reason, cores, processes
 
-    def _apply(self, status: GpuStatus, system: SystemReading) -> None:
+    def _apply(self, status: GpuStatus, system: SystemReading, labels: Labels) -> None:
         shape = self._shape()
-        self._status, self._system = status, system
+        self._status, self._system, self._labels = status, system, labels
         self._history.record(status, system)
         if self._shape() != shape:
             self.refresh(layout=True)
@@ -169,7 +182,8 @@ class GpuPane(Widget):
     # --- drawing ------------------------------------------------------------------------------
 
     def _content_lines(self, width: int, height: int) -> int:
-        return content_lines(self._status, self._system, width, height, self.app.console)
+        console = self.app.console
+        return content_lines(self._status, self._system, width, height, console, self._labels)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return self._content_lines(width, container.height)
@@ -186,8 +200,7 @@ class GpuPane(Widget):
     def render(self) -> Text:
         width = max(self.content_size.width, LABEL_WIDTH + 1)
         height = self.content_size.height
-        compact = is_compact(self._status, self._system, width, height, self.app.console)
-        lines = pane_lines(
-            self._status, self._system, self._history, width, compact, self._styles()
-        )
+        status, system, labels = self._status, self._system, self._labels
+        compact = is_compact(status, system, width, height, self.app.console, labels)
+        lines = pane_lines(status, system, self._history, width, compact, self._styles(), labels)
         return join_lines(lines, width)

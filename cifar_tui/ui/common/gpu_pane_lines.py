@@ -16,6 +16,7 @@ from rich.text import Text
 from cifar_tui.core.host.gpu import GpuReading, GpuStatus
 from cifar_tui.core.host.system import SystemReading
 from cifar_tui.ui.common.formatting import History, format_bytes, sparkline
+from cifar_tui.ui.common.gpu_process_lines import Labels, process_count, process_lines
 
 LABEL_WIDTH = 10
 """Columns before a sparkline: "util  87% "."""
@@ -119,12 +120,18 @@ def system_height(system: SystemReading | None, width: int) -> int:
 
 
 def full_height(
-    status: GpuStatus | None, system: SystemReading | None, width: int, console: Console
+    status: GpuStatus | None,
+    system: SystemReading | None,
+    width: int,
+    console: Console,
+    labels: Labels | None = None,
 ) -> int:
-    """Lines with four per GPU; `console` measures how the reason for no GPU wraps."""
+    """Lines with four per GPU and one per process on it; `console` measures how the reason for
+    no GPU wraps."""
     gpus = status.gpus if status else ()
     reason = status.unavailable_reason if status else None
     lines = FULL_LINES_PER_GPU * len(gpus) if gpus else 1
+    lines += sum(process_count(labels, gpu.index) for gpu in gpus)
     if reason:  # the reason wraps at word boundaries
         lines += len(Text(reason).wrap(console, max(width, 1))) - 1
     return lines + system_height(system, width)
@@ -136,10 +143,11 @@ def is_compact(
     width: int,
     height: int,
     console: Console,
+    labels: Labels | None = None,
 ) -> bool:
-    """One line per GPU when four each do not fit the `height` given."""
+    """One line per GPU when four each (and their processes) do not fit the `height` given."""
     has_gpus = bool(status and status.gpus)
-    return has_gpus and full_height(status, system, width, console) > height
+    return has_gpus and full_height(status, system, width, console, labels) > height
 
 
 def content_lines(
@@ -148,14 +156,15 @@ def content_lines(
     width: int,
     height: int,
     console: Console,
+    labels: Labels | None = None,
 ) -> int:
     """Lines of text the pane shows, `height` being the room it has."""
     if status is None and system is None:
         return 1
-    if is_compact(status, system, width, height, console):
+    if is_compact(status, system, width, height, console, labels):
         gpus = len(status.gpus) if status else 0
         return gpus + system_height(system, width)
-    return full_height(status, system, width, console)
+    return full_height(status, system, width, console, labels)
 
 
 # --- the lines ----------------------------------------------------------------------------------
@@ -242,8 +251,10 @@ def pane_lines(
     width: int,
     compact: bool,
     styles: PaneStyles,
+    labels: Labels | None = None,
 ) -> list[Text]:
-    """Every line of the pane: the GPUs (or why there are none), then the CPU and RAM."""
+    """Every line of the pane: the GPUs and their processes (or why there are none), then the
+    CPU and RAM."""
     lines: list[Text] = []
     if status is None:
         lines.append(Text("reading GPUs…", styles.muted))
@@ -256,6 +267,7 @@ def pane_lines(
     else:
         for gpu in status.gpus:
             lines += gpu_lines(gpu, history.gpu(gpu.index), width, styles)
+            lines += process_lines(labels, gpu.index, styles.title, styles.muted)
     if system is not None:
         lines += system_lines(system, history, width, styles)
     return lines
