@@ -365,3 +365,19 @@ def test_start_picks_the_gpus_tensorflow_uses_else_the_cpu() -> None:
     with start_device_sampler(1, environ, nvml) as sampler:
         use = sampler.end_epoch()
         assert (use["kind"], use["gpus"], use["missing"]) == ("gpu", [], 1)
+
+
+class BrokenNvml(FakeNvml):
+    """An NVML binding that fails in a way it does not document (not an NVMLError)."""
+
+    def nvmlInit(self) -> None:
+        raise OSError("libnvidia-ml.so.1: cannot open shared object file")
+
+
+def test_a_sampler_that_cannot_be_set_up_reads_gaps_and_never_raises() -> None:
+    log = io.StringIO()
+    with redirect_stderr(log), start_device_sampler(1, {}, BrokenNvml()) as sampler:
+        sampler.begin_epoch()
+        use = sampler.end_epoch()
+    assert (use["kind"], use["util_mean"], use["samples"], use["missing"]) == ("gpu", None, 1, 1)
+    assert "no device readings" in log.getvalue()
