@@ -18,6 +18,12 @@ def runs(args: argparse.Namespace) -> int:
         print(f"no runs in {args.models_dir} yet; start one with `cifar-tui train`")
     else:
         print(format_runs_table(runs))
+    if not args.json:
+        from cifar_tui.core.queue.store import queued
+
+        waiting = len(queued(args.models_dir))
+        if waiting:
+            print(f"{waiting} more queued: `cifar-tui queue --models-dir {args.models_dir}`")
     return 0
 
 

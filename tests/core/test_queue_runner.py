@@ -79,6 +79,7 @@ def test_queued_runs_start_once_each_one_at_a_time_on_a_cpu(
     assert not list((models / ".queue").glob("*.claim"))
 
 
+@pytest.mark.slow
 def test_gpus_are_shared_out_and_a_run_started_by_hand_holds_its_gpu(
     tmp_path: Path, trainer_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

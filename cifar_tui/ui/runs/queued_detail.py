@@ -12,7 +12,8 @@ def queued_detail(run: RunSummary) -> Text:
     """Name, preset, place in the queue and devices; why it could not start; how to remove it."""
     text = Text()
     text.append(run.name, style="bold")
-    text.append(f"  {run.preset or '?'} preset, {run.epochs_total or '?'} epochs")
+    epochs = run.epochs_total
+    text.append(f"  {run.preset or '?'} preset, {epochs or '?'} epoch{'' if epochs == 1 else 's'}")
     devices = run.devices_wanted or "auto"
     text.append(f"\nqueued {format_when(run.updated)}: number {run.queue_position}, on {devices}")
     if run.message:
