@@ -4,8 +4,8 @@ The app never imports TensorFlow: training is a separate `cifar-tui train` proce
 spawns (ui/trainers.py over core/host/launcher.py) and watches through the run folder.
 
 Screens never call the app: they post requests (RunsScreen.OpenRequested, StopRequested,
-ResumeRequested; MonitorScreen.StopRequested, ResumeRequested; ConfigScreen.StartRequested) that
-the app's `on_...` handlers serve, and they watch its reactives (`current_run`, `launches`).
+ResumeRequested; MonitorScreen.StopRequested, ResumeRequested; ConfigScreen.StartRequested,
+QueueRequested) that the app's `on_...` handlers serve; they watch `current_run`, `launches`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from cifar_tui.core.rundir.listing import resolve_run
 from cifar_tui.core.rundir.summary import RunSummary
 from cifar_tui.ui.common.gpu_settings import GpuSettings
 from cifar_tui.ui.common.textual_internals import hold_painting, mode_is_built
+from cifar_tui.ui.config.queueing import queue_runs
 from cifar_tui.ui.dialogs.help_screen import HelpScreen
 from cifar_tui.ui.dialogs.quit_screen import QuitScreen
 from cifar_tui.ui.monitor.tail_messages import RunFailed, RunFinished
@@ -158,6 +159,10 @@ class CifarApp(App[None]):
             self.notify(f"Could not start the trainer: {error}", severity="error")
             return
         self._watch_launch(launched)
+
+    def on_config_screen_queue_requested(self, message: ConfigScreen.QueueRequested) -> None:
+        text, failed = queue_runs(self.models_dir, message.entries, message.data_dir)
+        self.notify(text, severity="error" if failed else "information")
 
     def _stop(self, run: RunFolder) -> None:
         if self.trainers.stop(run):

