@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from cifar_tui.core.errors import UserError
 from cifar_tui.core.host import launcher
 from cifar_tui.core.queue import claims, store
 from cifar_tui.core.queue.settings import read_per_gpu
@@ -142,10 +143,7 @@ class QueueRunner:
         return list(busy.values())
 
     def _start(self, pending: list[store.QueuedRun]) -> None:
-        waiting = [
-            Waiting(run.name, getattr(run.config, "devices", "auto"), run.config.strategy)
-            for run in pending
-        ]
+        waiting = [Waiting(run.name, run.config.devices, run.config.strategy) for run in pending]
         plan = plan_starts(waiting, self._busy(), self.gpus, read_per_gpu(self.models_dir))
         by_name = {run.name: run for run in pending}
         for name, why in plan.impossible:
@@ -154,31 +152,26 @@ class QueueRunner:
             self._launch(by_name[name], chosen)
 
     def _launch(self, run: store.QueuedRun, chosen: str | None) -> None:
-        config = run.config
-        if chosen is not None and hasattr(config, "devices"):
-            config = config.replace(devices=_typed_devices(config, chosen)).validate()
-        value = getattr(config, "devices", "auto")
-        used = devices_used(value, config.strategy, self.gpus)
+        config = run.config if chosen is None else run.config.replace(devices=chosen)
+        used = devices_used(config.devices, config.strategy, self.gpus)
         with store.queue_mutex(self.models_dir):
             if not run.path.exists():  # removed from the queue meanwhile
                 return
             claim = claims.Claim.take(self.models_dir, run.name, list(used))
         if claim is None:
             return
-        folder = RunFolder(self.models_dir / run.name)
-        if folder.path.exists():
-            _remove_dead_start(folder)
-        launched = launcher.spawn_training(
-            config, self.models_dir, run.data_dir, run.name, keep_fds=(claim.fd,)
-        )
+        try:
+            _remove_dead_start(RunFolder(self.models_dir / run.name))
+            launched = launcher.spawn_training(
+                config, self.models_dir, run.data_dir, run.name, keep_fds=(claim.fd,)
+            )
+        except (UserError, OSError) as error:  # e.g. a full disk: say so, go on with the rest
+            claim.release(remove=True)
+            store.mark_failed(self.models_dir, run, f"could not start its trainer: {error}")
+            return
         self.mine[run.name] = _Started(launched, claim, used)
-        print(f"{now_text()} starting {run.name} (pid {launched.pid}, devices {value})", flush=True)
-
-
-def _typed_devices(config: object, chosen: str) -> object:
-    """The chosen GPU in the type the config's `devices` field has."""
-    current = getattr(config, "devices", "auto")
-    return [int(chosen)] if isinstance(current, list) else chosen
+        devices = config.devices
+        print(f"{now_text()} starting {run.name} (pid {launched.pid}, devices {devices})")
 
 
 def _read_config(path: Path) -> dict[str, object]:
@@ -204,7 +197,7 @@ def _leftover_of_a_dead_start(folder: RunFolder) -> bool:
 
 def _remove_dead_start(folder: RunFolder) -> None:
     """Delete such a leftover so `cifar-tui train --name` can create the folder again."""
-    if not _leftover_of_a_dead_start(folder):
+    if not folder.path.exists() or not _leftover_of_a_dead_start(folder):
         return
     for name in os.listdir(folder.path):
         (folder.path / name).unlink(missing_ok=True)

@@ -80,9 +80,8 @@ class QueuedRun:
 
     @property
     def devices(self) -> str:
-        """The devices it asks for, as typed ("auto" where the config has no such field)."""
-        value = getattr(self.config, "devices", "auto")
-        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        """The devices it asks for, as typed: "auto", "cpu", "1,3"."""
+        return self.config.devices
 
     @property
     def preset(self) -> str:
