@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -12,13 +13,14 @@ import pytest
 from written_events import raw_events
 
 from cifar_tui.cli import main
+from cifar_tui.core.host import launcher
 from cifar_tui.core.presets import preset
-from cifar_tui.core.queue import claims, store
+from cifar_tui.core.queue import claims, runner, store
 from cifar_tui.core.queue.paths import runner_lock_path
 from cifar_tui.core.queue.runner import GPUS_ENV, POLL_ENV, TRAINER_ENV, ensure_runner
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.listing import run_folders
-from cifar_tui.core.rundir.lock import RunLock, lock_holder_alive
+from cifar_tui.core.rundir.lock import RunLock, lock_holder_alive, read_lock
 
 FAKE_TRAINER = Path(__file__).parents[1] / "queue_fake_trainer.py"
 FAST = preset("fast")
@@ -151,3 +153,36 @@ def test_the_queue_verbs(tmp_path: Path, trainer_log: Path, capsys) -> None:
     wait_until(lambda: idle(models), 60, "the queue to run")
     assert [fields[0] for fields in log_lines(trainer_log, "start")] == ["three", "one"]
     assert RunFolder(models / "one").config_path.read_text().count("epochs = 2") == 1
+
+
+def test_the_runner_has_its_own_session(tmp_path: Path, trainer_log: Path) -> None:
+    """Its own session: a terminal or SSH going away (SIGHUP to the session) never reaches it."""
+    models = tmp_path / "models"
+    store.enqueue(models, [("a", FAST)], None)
+    ensure_runner(models)
+    wait_until(lambda: read_lock(runner_lock_path(models)) is not None, 20, "the runner's lock")
+    pid = int(read_lock(runner_lock_path(models))["pid"])  # type: ignore[index]
+    assert os.getsid(pid) == pid != os.getsid(0)
+    wait_until(lambda: idle(models), 30, "the queue to run")
+
+
+def test_a_run_queued_while_the_runner_lets_go_still_starts(
+    tmp_path: Path, trainer_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`queue add` saw the lock still held (so started no runner) just as the runner, finding
+    the queue empty, let the lock go: the runner looks again after letting go."""
+    models = tmp_path / "models"
+    store.enqueue(models, [("a", FAST)], None)
+    release = RunLock.release
+    late: list[str] = []
+
+    def release_after_a_late_add(lock: RunLock) -> None:
+        if lock.path == runner_lock_path(models) and not late:
+            late.extend(store.enqueue(models, [("late", FAST)], None))
+            assert not ensure_runner(models)  # the lock is still held: no second runner
+        release(lock)
+
+    monkeypatch.setattr(RunLock, "release", release_after_a_late_add)
+    monkeypatch.setattr(launcher, "trainer_command", launcher.trainer_command)  # main() sets it
+    assert runner.main([str(models)]) == 0  # in this process, until the queue is empty
+    assert [fields[0] for fields in log_lines(trainer_log, "start")] == ["a", "late"]
