@@ -103,10 +103,10 @@ def add(args: argparse.Namespace) -> int:
 
     if args.config is not None:
         require_file(args.config, "--config", missing_ok=True, fix="give a TOML file")
+    data_dir = getattr(args, "data_dir", None)
+    entries = entries_from_args(args)  # a bad value refuses the whole command, setting included
     if args.per_gpu is not None:
         write_per_gpu(args.models_dir, args.per_gpu)
-    data_dir = getattr(args, "data_dir", None)
-    entries = entries_from_args(args)
     names = store.enqueue(args.models_dir, entries, data_dir)
     positions = {run.name: run.position for run in store.queued(args.models_dir)}
     for name in names:
