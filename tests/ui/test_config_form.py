@@ -79,6 +79,7 @@ async def test_cross_field_problems_are_marked(app_factory: Callable[..., CifarA
     async with app.run_test(size=(120, 40)) as pilot:
         await _set(pilot, "field-dropout", "0.1,0.2")
         await _set(pilot, "field-lr_step_epochs", "100,75")
+        await _set(pilot, "field-lr_step_values", "0.0005,0.0003")  # one per step: not at fault
         form = app.screen.query_one(ConfigForm)
         assert {problem.field for problem in form.problems} == {"dropout", "lr_step_epochs"}
         assert app.screen.query_one("#row-dropout").has_class("-invalid")
