@@ -90,6 +90,7 @@ def fake_events(
             "config": config,
             "versions": {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1"},
             "device": "CPU",
+            "gpus": [],  # trained on the CPU: the runs list's gpu column says "cpu"
             "strategy": "default",
             "replicas": 1,
             "mixed_precision": "float32",

@@ -37,7 +37,7 @@ def browse_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Scr
 def config_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Screen[Any]:
     from cifar_tui.ui.config.config_screen import ConfigScreen
 
-    return ConfigScreen(models_dir, data_dir)
+    return ConfigScreen(models_dir, data_dir, gpu)
 
 
 VIEWS: dict[str, Callable[[Path, str | None, GpuSettings], Screen[Any]]] = {

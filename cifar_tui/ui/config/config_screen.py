@@ -20,9 +20,11 @@ from cifar_tui.core.errors import UserError
 from cifar_tui.core.queue.store import queued
 from cifar_tui.core.rundir.naming import valid_run_name
 from cifar_tui.core.sweeps import name_sweep
+from cifar_tui.ui.common.gpu_settings import GpuSettings
 from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.mode_bar import ModeBar
 from cifar_tui.ui.config.config_form import ConfigForm
+from cifar_tui.ui.config.device_hint import DeviceHint
 from cifar_tui.ui.trainers import Launches
 
 QUEUE_HELP = (
@@ -62,10 +64,13 @@ class ConfigScreen(Screen[None]):
         """(run name, validated config) per run."""
         data_dir: str | None
 
-    def __init__(self, models_dir: Path, data_dir: str | None) -> None:
+    def __init__(
+        self, models_dir: Path, data_dir: str | None, gpu: GpuSettings | None = None
+    ) -> None:
         super().__init__()
         self._models_dir = models_dir
         self._data_dir = data_dir
+        self._gpu = gpu or GpuSettings()
 
     def compose(self) -> ComposeResult:
         yield ModeBar("config")
@@ -171,6 +176,10 @@ class ConfigScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "launches", self._launches_changed, init=False)
+        # Each GPU's free memory and load under the `devices` row.
+        devices = self.form.query_one("#field-devices", Input)
+        hint = DeviceHint(self._gpu.monitor, self._gpu.interval, devices, id="devices-hint")
+        self.form.query_one("#config-fields").mount(hint, after="#row-devices")
 
     def _launches_changed(self, old: Launches, new: Launches) -> None:
         for name, launch in new.items():

@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from cifar_tui.core.rundir.event_types import Event, PredictionsSaved, RunStarted
 from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.rundir.run_gpus import gpus_text
 from cifar_tui.core.rundir.runs_table import format_percent
 from cifar_tui.core.rundir.status import run_status
 from cifar_tui.ui.common.status_marks import STATUS_COLOURS, STATUS_MARKS
@@ -248,7 +249,7 @@ class RunMonitor(Widget):
         strategy = _text(started.strategy)
         return [
             Fact(_text(config.get("preset"))),
-            Fact(_text(started.device)),
+            Fact(f"GPU {gpus_text(started.gpus)}" if started.gpus else _text(started.device)),
             Fact(_text(started.mixed_precision)),
             Fact(f"{strategy} x{_text(started.replicas) or '?'}" if strategy else ""),
         ]

@@ -12,6 +12,7 @@ from textual.timer import Timer
 
 from cifar_tui.core.queue.summaries import queued_summaries
 from cifar_tui.core.rundir.listing import RunScanner
+from cifar_tui.core.rundir.run_gpus import gpus_text
 from cifar_tui.core.rundir.runs_table import format_percent, format_when
 from cifar_tui.core.rundir.summary import RunSummary
 from cifar_tui.ui.common.status_marks import STATUS_MARKS, status_style
@@ -24,6 +25,7 @@ NARROW_WIDTH = 90
 COLUMNS = (
     ("name", "run"),
     ("status", "status"),
+    ("gpu", "gpu"),
     ("epochs", "epochs"),
     ("best", "best val"),
     ("test", "test acc"),
@@ -43,6 +45,7 @@ def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text
     cells: dict[str, str | Text] = {
         "name": run.name,
         "status": status,
+        "gpu": gpus_text(run.gpus) if run.devices_wanted is None else run.devices_wanted,
         "epochs": f"{run.epochs_done}/{total}",
         "best": best,
         "test": format_percent(run.test_accuracy, digits=2),
