@@ -130,6 +130,7 @@ def _position(text: str) -> int:
 def format_queue(models_dir: Path) -> str:
     """The `cifar-tui queue` table: position, name, devices, preset, time added, then the runner."""
     from cifar_tui.core.queue import store
+    from cifar_tui.core.queue.claims import claim_held
     from cifar_tui.core.queue.paths import runner_lock_path, runner_log_path
     from cifar_tui.core.queue.settings import read_per_gpu
     from cifar_tui.core.rundir.lock import holder_alive, read_lock
@@ -146,7 +147,8 @@ def format_queue(models_dir: Path) -> str:
         return f"the queue of {models_dir} is empty\n{runner}"
     rows = [("#", "run", "devices", "preset", "added", "")]
     for run in runs:
-        note = f"failed: {run.failed}" if run.failed else ""
+        starting = claim_held(models_dir, run.name)
+        note = f"failed: {run.failed}" if run.failed else "starting" if starting else ""
         rows.append(
             (str(run.position), run.name, run.devices, run.preset, format_when(run.added), note)
         )
