@@ -117,16 +117,6 @@ def test_mark_failed_keeps_the_place_and_says_why(tmp_path: Path) -> None:
     assert again.failed == "trainer exited with code 2: no CIFAR-10"
 
 
-def test_fresh_name_skips_runs_and_queued(tmp_path: Path) -> None:
-    first = store.fresh_name(tmp_path, "fast")
-    store.enqueue(tmp_path, [(first, FAST)], None)
-    second = store.fresh_name(tmp_path, "fast")
-    (tmp_path / second).mkdir()
-    third = store.fresh_name(tmp_path, "fast", taken={first + "-3"})
-    assert len({first, second, third, first + "-3"}) == 4
-    assert second.startswith(first) and third.startswith(first)
-
-
 def test_a_torn_write_leaves_the_old_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store.enqueue(tmp_path, [("a", FAST)], None)
     before = sorted(os.listdir(store.queue_dir(tmp_path)))

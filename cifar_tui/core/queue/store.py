@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,12 @@ from cifar_tui.core.presets import config_from_dict
 from cifar_tui.core.queue.claims import claim_held
 from cifar_tui.core.queue.paths import QUEUE_DIR, queue_dir
 from cifar_tui.core.rundir.atomic import atomic_write_text
-from cifar_tui.core.rundir.naming import new_run_name, valid_run_name
+from cifar_tui.core.rundir.naming import valid_run_name
 
 __all__ = [
     "QUEUE_DIR",
     "QueuedRun",
     "enqueue",
-    "fresh_name",
     "mark_failed",
     "move",
     "queue_dir",
@@ -163,17 +162,6 @@ def _entry_text(
         data["failed"] = failed
     data["config"] = config.validate().to_dict()
     return "# a queued cifar-tui run (cifar-tui queue)\n" + tomli_w.dumps(data)
-
-
-def fresh_name(models_dir: Path, label: str, taken: Collection[str] = ()) -> str:
-    """A new run name (date, time, label) free in `models_dir`, in the queue and in `taken`."""
-    busy = set(taken) | {name for _, name, _ in _entries(models_dir)}
-    name = new_run_name(models_dir, label)
-    base, counter = name, 1
-    while name in busy or (Path(models_dir) / name).exists():
-        counter += 1
-        name = f"{base}-{counter}"
-    return name
 
 
 def _check_names(models_dir: Path, names: list[str]) -> None:
