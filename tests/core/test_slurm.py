@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,6 @@ from cifar_tui.core.training.cluster import (
     MISSING_CLUSTER,
     SLURM_PORT_ENV,
     Task,
-    in_slurm_job,
     slurm_port_base,
     task_from_env,
 )
@@ -114,15 +115,6 @@ def test_the_missing_cluster_line_names_both_sources_and_the_fix() -> None:
 )  # fmt: skip
 def test_slurm_port_base(environ: dict, port: int) -> None:
     assert slurm_port_base(environ) == port
-
-
-@pytest.mark.parametrize(
-    ("environ", "inside"),
-    [({}, False), ({"SLURM_JOB_ID": ""}, False), ({"SLURM_JOB_ID": "7"}, True), (_slurm(1), True)],
-)
-def test_in_slurm_job(environ: dict, inside: bool) -> None:
-    """Where `devices = "auto"` leaves SLURM's GPU assignment (CUDA_VISIBLE_DEVICES) alone."""
-    assert in_slurm_job(environ) is inside
 
 
 def test_multi_worker_without_a_cluster_fails_before_making_a_run(tmp_path: Path) -> None:
@@ -225,13 +217,12 @@ def test_a_taken_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- two srun-like local workers --------------------------------------------------------------
 
 
-def _srun(*args: str | Path) -> list[str]:
-    """`cifar-tui train ARGS` as srun would start it on 1 node x 2 tasks (no TF_CONFIG): the
-    tasks' outputs, once both exited 0."""
+def _start_tasks(*args: str | Path) -> list[subprocess.Popen]:
+    """`cifar-tui train ARGS` as srun starts it on 1 node x 2 tasks (no TF_CONFIG)."""
     command = [sys.executable, "-m", "cifar_tui", "train", *map(str, args)]
     port = str(_free_port_range(2))
     base = {**_without_cluster(), "CIFAR_TUI_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    workers = [
+    return [
         subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
@@ -239,16 +230,26 @@ def _srun(*args: str | Path) -> list[str]:
             text=True,
             env={**base, **_slurm(procid, **{SLURM_PORT_ENV: port})},
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for procid in (0, 1)
     ]
+
+
+def _outputs(workers: list[subprocess.Popen]) -> list[str]:
+    """Each task's output once it exits; any still running after 240 s is killed."""
     try:
-        outputs = [worker.communicate(timeout=240)[0] for worker in workers]
+        return [worker.communicate(timeout=240)[0] for worker in workers]
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
+
+
+def _srun(*args: str | Path) -> list[str]:
+    """The tasks' outputs of `_start_tasks(ARGS)`, once both exited 0."""
+    workers = _start_tasks(*args)
+    outputs = _outputs(workers)
     report = "\n---\n".join(outputs)
     assert [w.returncode for w in workers] == [0, 0], report
     assert "multi-worker x2" in outputs[0], report
@@ -279,3 +280,35 @@ def test_multi_worker_from_slurm_on_two_local_processes(
     other = raw_events(scratch / "worker1" / "slurm" / "events.jsonl")
     assert other[-1]["type"] == "finished"
     assert other[-1]["test_accuracy"] == events[-1]["test_accuracy"]
+
+
+@pytest.mark.slow
+def test_scancel_stops_both_tasks_at_one_step(cifar_archive: Path, tmp_path: Path) -> None:
+    """scancel and the time limit send SIGTERM to every task: both stop at the same step, with a
+    checkpoint and `stopped`, and exit 0."""
+    models, scratch = tmp_path / "models", tmp_path / "scratch"
+    # Batch 10: 50 steps per epoch, so the stop lands mid-epoch; 50 epochs: it cannot finish.
+    workers = _start_tasks(*TINY, "--batch-size", "10", "--strategy", "multi-worker",
+                           "--epochs", "50", "--name", "slurm", "--data-dir", cifar_archive,
+                           "--models-dir", models, "--worker-dir", scratch)  # fmt: skip
+    events_path = models / "slurm" / "events.jsonl"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not (
+            events_path.exists()
+            and any(e["type"] == "batch" and e["epoch"] >= 2 for e in raw_events(events_path))
+        ):
+            assert all(w.poll() is None for w in workers), "a task exited before the stop"
+            time.sleep(0.2)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+    finally:
+        report = "\n---\n".join(_outputs(workers))
+    assert [w.returncode for w in workers] == [0, 0], report
+    chief = raw_events(events_path)[-1]
+    other = raw_events(scratch / "worker1" / "slurm" / "events.jsonl")[-1]
+    assert chief["type"] == other["type"] == "stopped", report
+    assert (chief["epoch"], chief["step"]) == (other["epoch"], other["step"])
+    assert "SIGTERM" in (chief["reason"], other["reason"])
+    latest = json.loads((models / "slurm" / "checkpoint" / "latest.json").read_text())
+    assert (latest["epoch"], latest["step"]) == (chief["epoch"], chief["step"])

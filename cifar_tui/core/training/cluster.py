@@ -138,16 +138,6 @@ def slurm_port_base(environ: Mapping[str, str] | None = None) -> int:
     return 10000 + 20 * (int(job) % 1000) if job.isdigit() else 8888
 
 
-def in_slurm_job(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether this process runs in a SLURM job (SLURM_JOB_ID is set), in a step or not.
-
-    There SLURM has given the job its GPUs (and, with `--gpus-per-task`, each task its own, in
-    CUDA_VISIBLE_DEVICES): `devices = "auto"` leaves that assignment as it is, and only explicit
-    GPU indices or `cpu` change it.
-    """
-    return bool((os.environ if environ is None else environ).get("SLURM_JOB_ID", "").strip())
-
-
 def logical_cpus(environ: Mapping[str, str] | None = None) -> int:
     """How many logical CPU devices CIFAR_TUI_LOGICAL_CPUS asks for (0: leave TensorFlow's one)."""
     text = (os.environ if environ is None else environ).get(LOGICAL_CPUS_ENV, "").strip()

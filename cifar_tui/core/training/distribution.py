@@ -6,7 +6,9 @@ Every function takes the imported `tensorflow` module, so importing this module 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,9 +55,28 @@ def make_strategy(tf: Any, name: str, gpus: list[str]) -> Any:
     if name == "multi-worker":
         if task_from_env().source == "SLURM":
             resolver = slurm_cluster_resolver(tf, len(gpus))
-            return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
-        return tf.distribute.MultiWorkerMirroredStrategy()  # TF_CONFIG's cluster
+            strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+        else:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()  # TF_CONFIG's cluster
+        reclaim_sigterm()
+        return strategy
     return tf.distribute.get_strategy()
+
+
+def reclaim_sigterm() -> None:
+    """Give SIGTERM back to Python's handler (the trainer's stop) after the multi-worker strategy.
+
+    Creating MultiWorkerMirroredStrategy starts TensorFlow's coordination service, which puts its
+    own C-level SIGTERM handler (a preemption notifier, for PreemptionCheckpointHandler, which
+    cifar-tui does not use) in place of Python's: a SIGTERM (scancel, SLURM's time limit, `kill`)
+    then went unseen and the workers trained on until SLURM's SIGKILL. Registering Python's
+    handler again puts it back (tests/core/test_slurm.py, the scancel test).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread; the trainer runs there
+    handler = signal.getsignal(signal.SIGTERM)
+    if handler is not None:  # None: not set from Python; leave it
+        signal.signal(signal.SIGTERM, handler)
 
 
 def slurm_cluster_resolver(tf: Any, local_gpus: int) -> Any:
