@@ -34,12 +34,13 @@ def cifar_tui_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "cifar_tui", *args]
 
 
-def pinned(cpu: int | None) -> list[str]:
-    """A command prefix that keeps a process (and TensorFlow's thread pools) on one CPU."""
+def pinned(cpu: int | str | None) -> list[str]:
+    """A command prefix that keeps a process (and TensorFlow's thread pools) on one CPU (or on a
+    taskset list such as "0,1")."""
     return [] if cpu is None else ["taskset", "-c", str(cpu)]
 
 
-def run_json_script(script: str, *args: str, cpu: int | None = None) -> Any:
+def run_json_script(script: str, *args: str, cpu: int | str | None = None) -> Any:
     """Run `python -c SCRIPT ARGS` (on `cpu` only, if given); its last stdout line, as JSON.
 
     Raises:

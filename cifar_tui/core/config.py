@@ -106,8 +106,14 @@ class TrainConfig:
     """auto = bf16 on CPUs with AMX/AVX512-BF16, fp16 on GPUs, else off."""
     jit_compile: bool = _knob(False, "XLA-compile the train step")
     """Compile the train step with XLA."""
-    steps_per_execution: int = _knob(1, "train steps per graph call", "[1, 1000]")
-    """Batches per graph call; >1 cuts Python overhead but coarsens progress events."""
+    steps_per_execution: int = _knob(0, "train steps per graph call (0 = auto)", "[0, 1000]")
+    """Batches per graph call: 0 = auto (1 on a CPU, 16 on a GPU: BENCHMARKS.md, issue 14a).
+    >1 cuts Python overhead per step; each fit uses the largest divisor of its steps that is not
+    over it (so no call runs past an epoch's end), and a stop comes at such a boundary."""
+    augment_on: str = _knob("auto", "where augmentation runs", "auto|cpu|device")
+    """cpu: in the tf.data pipeline; device: inside the train step, on the GPU (only the random
+    draws stay in the pipeline); auto: device on a GPU, else cpu. Same (seed, epoch, step) draws
+    either way (core/training/pipeline.py)."""
     strategy: str = _knob("one-device", "distribution", "one-device|mirrored|multi-worker")
     """How training spreads over devices and hosts."""
     devices: str = _knob("auto", "GPUs: auto, cpu, or indices like 0 or 1,3")

@@ -65,7 +65,8 @@ OUT_OF_RANGE = [
     ("seed", 2**31, "seed must be >= 0 and <= 2147483647 (got 2147483648)"),
     ("mixed_precision", "int8",
      "mixed_precision must be one of auto, off, bf16, fp16 (got 'int8')"),
-    ("steps_per_execution", 0, "steps_per_execution must be >= 1 and <= 1000 (got 0)"),
+    ("steps_per_execution", -1, "steps_per_execution must be >= 0 and <= 1000 (got -1)"),
+    ("augment_on", "gpu", "augment_on must be one of auto, cpu, device (got 'gpu')"),
     ("strategy", "tpu", "strategy must be one of one-device, mirrored, multi-worker (got 'tpu')"),
 ]  # fmt: skip
 

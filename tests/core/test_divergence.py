@@ -7,9 +7,16 @@ import math
 import pytest
 from recorders import quiet_recorder
 
+from cifar_tui.core.training import recorder as recorder_module
 from cifar_tui.core.training.recorder import DivergedError, RunRecorder
 
 STEPS = 100
+
+
+@pytest.fixture(autouse=True)
+def event_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule runs with each batch event (the loss is read then); here every batch has one."""
+    monkeypatch.setattr(recorder_module, "BATCH_EVENT_INTERVAL", 0.0)
 
 
 def recorder() -> RunRecorder:

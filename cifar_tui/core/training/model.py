@@ -144,7 +144,8 @@ def whitening_kernel(
 
 
 def compile_model(model: keras.Model, config: TrainConfig, schedule: Any) -> None:
-    """Attach the optimizer, loss and metrics the config names (jit and steps_per_execution too)."""
+    """Attach the optimizer, loss and metrics the config names (and jit; steps_per_execution is
+    set for each fit: execution.use_steps_per_execution)."""
     if config.optimizer == "sgd":
         optimizer = keras.optimizers.SGD(
             schedule, momentum=config.momentum, nesterov=config.nesterov
@@ -162,5 +163,4 @@ def compile_model(model: keras.Model, config: TrainConfig, schedule: Any) -> Non
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
         jit_compile=config.jit_compile,
-        steps_per_execution=config.steps_per_execution,
     )

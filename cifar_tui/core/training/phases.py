@@ -19,7 +19,7 @@ from cifar_tui.core.rundir import checkpoints
 from cifar_tui.core.rundir.artifacts import save_augmentation_preview
 from cifar_tui.core.rundir.atomic import remove_temp_files
 from cifar_tui.core.rundir.folder import AUGMENTATION_PREVIEW_FILE, RunFolder
-from cifar_tui.core.training import distribution, pipeline
+from cifar_tui.core.training import distribution, execution, pipeline
 from cifar_tui.core.training import model as model_lib
 from cifar_tui.core.training.checks import check_batch_fits, check_epochs_left, held_out_count
 from cifar_tui.core.training.metrics import EvaluationResult
@@ -192,14 +192,14 @@ def fit(
         learning_rate_at=models.schedule,
         device_use=device_use,
     )
-    augmentation = augmentation_of(config)
+    feed = feeding_of(config, models.model)
     stop = saver.stop
     if not stop.is_set():
         if start.step:
             # Finish the epoch a stop interrupted, then go on with whole epochs.
-            _fit_epochs(config, train, models, recorder, augmentation, start.epoch, start.step)
+            _fit_epochs(config, train, models, recorder, feed, start.epoch, start.step)
         if not stop.is_set() and recorder.last_epoch_done < config.epochs:
-            _fit_epochs(config, train, models, recorder, augmentation, recorder.last_epoch_done)
+            _fit_epochs(config, train, models, recorder, feed, recorder.last_epoch_done)
     return FitResult(
         recorder.last_epoch_done,
         recorder.steps_done,
@@ -213,30 +213,59 @@ def _fit_epochs(
     train: TrainingData,
     models: Models,
     recorder: RunRecorder,
-    augmentation: pipeline.Augmentation,
+    feed: Feeding,
     first_epoch: int,
     first_step: int = 0,
 ) -> None:
     """One `model.fit`: from `first_step` of `first_epoch` to the epoch's end (a partial epoch)
     or, from a whole epoch, to `config.epochs`."""
     last_epoch = first_epoch + 1 if first_step else config.epochs
-    steps = train.steps_per_epoch
+    steps = train.steps_per_epoch - first_step
     dataset = pipeline.training_dataset(
         train.x_train,
         train.y_train,
         batch_size=config.batch_size,
         seed=config.seed,
-        augmentation=augmentation,
+        augmentation=feed.augmentation,
         start_epoch=first_epoch,
         end_epoch=last_epoch,
         start_step=first_step,
+        on_device=feed.on_device,
+    )
+    execution.use_steps_per_execution(
+        models.model, execution.steps_per_call(feed.steps_per_execution, steps)
     )
     models.model.fit(
         dataset,
         epochs=last_epoch,
         initial_epoch=first_epoch,
-        steps_per_epoch=steps - first_step if first_step else steps,
-        callbacks=[recorder],
+        steps_per_epoch=steps,
+        callbacks=execution.SyncFreeCallbacks(recorder, models.model, last_epoch, steps),
         verbose=0,
         shuffle=False,
     )
+
+
+@dataclass(frozen=True)
+class Feeding:
+    """How batches reach the train step."""
+
+    augmentation: pipeline.Augmentation
+    on_device: bool
+    """Augmented inside the train step (the pipeline only draws the random numbers)."""
+    steps_per_execution: int
+    """At most this many steps per graph call (each fit takes a divisor of its steps)."""
+
+
+def feeding_of(config: TrainConfig, model: Any) -> Feeding:
+    """The config's augmentation, where it runs and the steps per call, `auto` resolved for the
+    device here; sets up `model`'s train step for augmentation on the device."""
+    on_gpu = execution.has_gpu()
+    feed = Feeding(
+        augmentation_of(config),
+        execution.augments_on_device(config.augment_on, on_gpu),
+        execution.target_steps_per_execution(config.steps_per_execution, on_gpu),
+    )
+    if feed.on_device:
+        pipeline.augment_in_train_step(model, feed.augmentation)
+    return feed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -34,16 +35,31 @@ class Augmentation:
         return bool(self.rotation_degrees or self.shift_fraction or self.crop_padding)
 
 
+DRAWS_PER_IMAGE = 11
+"""Per image: the 8 coefficients of its projective transform, flip (1.0 or 0.0), cutout row and
+column. `augmentation_draws` makes them, `apply_augmentation` uses them."""
+
+
 def augment_batch(images: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation) -> tf.Tensor:
     """Augment a uint8 batch (B, H, W, 3) with stateless randomness from `seed` (2 int64s).
 
     Rotation, shift and pad-crop are one projective transform, so each image is resampled once.
     The recipe's ImageDataGenerator filled with the nearest edge pixel; pad-and-crop reflects.
     """
-    batch = tf.shape(images)[0]
-    height = tf.cast(tf.shape(images)[1], tf.float32)
-    width = tf.cast(tf.shape(images)[2], tf.float32)
+    draws = augmentation_draws(tf.shape(images), seed, augmentation)
+    return apply_augmentation(images, draws, augmentation)
+
+
+def augmentation_draws(shape: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation) -> tf.Tensor:
+    """A batch's random choices, (B, DRAWS_PER_IMAGE) float32, from `seed` (2 int64s).
+
+    A few numbers per image: cheap enough for the input pipeline even when the per-pixel work
+    (`apply_augmentation`) runs on the device, and the same numbers wherever that runs.
+    """
+    batch = shape[0]
+    height, width = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
     seeds = tf.random.experimental.stateless_split(seed, num=5)
+    transforms = tf.zeros([batch, 8])
     if augmentation.needs_transform:
         angle = tf.random.stateless_uniform([batch], seeds[0], -1.0, 1.0) * (
             augmentation.rotation_degrees * math.pi / 180.0
@@ -54,27 +70,54 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation
             pad = augmentation.crop_padding
             crop = tf.random.stateless_uniform([batch, 2], seeds[2], -pad, pad + 1, dtype=tf.int32)
             shift += tf.cast(crop, tf.float32)
-        images = _rotate_and_shift(images, angle, shift, augmentation)
+        transforms = _transforms(angle, shift, height, width)
+    flip = tf.zeros([batch])
     if augmentation.horizontal_flip:
-        flip = tf.random.stateless_uniform([batch], seeds[3]) < 0.5
+        flip = tf.cast(tf.random.stateless_uniform([batch], seeds[3]) < 0.5, tf.float32)
+    centers = tf.zeros([batch, 2])
+    if augmentation.cutout:
+        drawn = tf.random.stateless_uniform([batch, 2], seeds[4], 0, 1 << 30, dtype=tf.int32)
+        centers = tf.cast(drawn % tf.stack([shape[1], shape[2]]), tf.float32)  # exact: < 2**24
+    return tf.concat([transforms, flip[:, None], centers], axis=1)
+
+
+def apply_augmentation(
+    images: tf.Tensor, draws: tf.Tensor, augmentation: Augmentation
+) -> tf.Tensor:
+    """The per-pixel work of augmenting a uint8 batch with its `augmentation_draws`."""
+    if augmentation.needs_transform:
+        only_integer_moves = not (augmentation.rotation_degrees or augmentation.shift_fraction)
+        # Keras 2 resampled float data; resampling uint8 would truncate each blend, making the
+        # images half a grey level darker on average, so blend in float32 and round.
+        moved = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images if only_integer_moves else tf.cast(images, tf.float32),
+            transforms=draws[:, :8],
+            output_shape=tf.shape(images)[1:3],
+            fill_value=0.0,
+            interpolation="NEAREST" if only_integer_moves else "BILINEAR",
+            fill_mode="REFLECT" if only_integer_moves else "NEAREST",
+        )
+        images = moved if only_integer_moves else tf.cast(tf.round(moved), images.dtype)
+    if augmentation.horizontal_flip:
+        flip = draws[:, 8] > 0.5
         images = tf.where(flip[:, None, None, None], tf.reverse(images, axis=[2]), images)
     if augmentation.cutout:
-        images = _cutout(images, augmentation.cutout, seeds[4])
+        images = _cutout(images, augmentation.cutout, tf.cast(draws[:, 9:11], tf.int32))
     return images
 
 
-def _rotate_and_shift(
-    images: tf.Tensor, angle: tf.Tensor, shift: tf.Tensor, augmentation: Augmentation
+def _transforms(
+    angle: tf.Tensor, shift: tf.Tensor, height: tf.Tensor, width: tf.Tensor
 ) -> tf.Tensor:
-    """Resample each image rotated by `angle` (radians) about its centre and moved by `shift`."""
-    height = tf.cast(tf.shape(images)[1], tf.float32)
-    width = tf.cast(tf.shape(images)[2], tf.float32)
+    """(B, 8) projective transforms: rotate by `angle` (radians) about the centre, move by `shift`.
+
+    The op maps each output pixel back to the input pixel it samples: the inverse transform.
+    """
     center_x, center_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
     cos, sin = tf.cos(angle), tf.sin(angle)
     move_x, move_y = center_x + shift[:, 0], center_y + shift[:, 1]
-    # The op maps each output pixel back to the input pixel it samples: the inverse transform.
     zeros = tf.zeros_like(angle)
-    transforms = tf.stack(
+    return tf.stack(
         [
             cos, sin, center_x - cos * move_x - sin * move_y,
             -sin, cos, center_y + sin * move_x - cos * move_y,
@@ -82,26 +125,12 @@ def _rotate_and_shift(
         ],
         axis=1,
     )  # fmt: skip
-    only_integer_moves = not (augmentation.rotation_degrees or augmentation.shift_fraction)
-    # Keras 2 resampled float data; resampling uint8 would truncate each blend, making the
-    # images half a grey level darker on average, so blend in float32 and round.
-    moved = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images if only_integer_moves else tf.cast(images, tf.float32),
-        transforms=transforms,
-        output_shape=tf.shape(images)[1:3],
-        fill_value=0.0,
-        interpolation="NEAREST" if only_integer_moves else "BILINEAR",
-        fill_mode="REFLECT" if only_integer_moves else "NEAREST",
-    )
-    return moved if only_integer_moves else tf.cast(tf.round(moved), images.dtype)
 
 
-def _cutout(images: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
-    """Zero one size x size square per image at a random centre (it may hang over the edge)."""
-    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
-    centers = tf.random.stateless_uniform([batch, 2], seed, 0, 1 << 30, dtype=tf.int32)
-    center_y = centers[:, 0] % height
-    center_x = centers[:, 1] % width
+def _cutout(images: tf.Tensor, size: int, centers: tf.Tensor) -> tf.Tensor:
+    """Zero one size x size square per image about its (row, column) centre (may overhang)."""
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    center_y, center_x = centers[:, 0], centers[:, 1]
     rows = tf.range(height)[None, :]
     cols = tf.range(width)[None, :]
     half = size // 2
@@ -121,12 +150,14 @@ def training_dataset(
     start_epoch: int,
     end_epoch: int,
     start_step: int = 0,
+    on_device: bool = False,
 ) -> tf.data.Dataset:
     """Batches (uint8 images, one-hot float32 labels) for 0-based epochs [start_epoch, end_epoch).
 
     Each epoch is a seeded permutation cut to `len(images) // batch_size` full batches, as the
     recipe does; `start_step` skips the batches of the first epoch that a stopped run already
-    trained on.
+    trained on. With `on_device`, batches are (images not yet augmented, labels, their
+    `augmentation_draws`) for a model that `augment_in_train_step` set up.
     """
     steps = len(images) // batch_size
     all_images = shared_tensor(images)
@@ -144,7 +175,10 @@ def training_dataset(
         batch_images = tf.gather(all_images, index)
         batch_labels = tf.one_hot(tf.gather(all_labels, index), NUM_CLASSES)
         batch_seed = tf.stack([tf.cast(seed, tf.int64) + 1, epoch * 1_000_003 + step])
-        return augment_batch(batch_images, batch_seed, augmentation), batch_labels
+        draws = augmentation_draws(tf.shape(batch_images), batch_seed, augmentation)
+        if on_device:
+            return batch_images, batch_labels, draws
+        return apply_augmentation(batch_images, draws, augmentation), batch_labels
 
     dataset = tf.data.Dataset.range(start_epoch, end_epoch).flat_map(epoch_batches)
     if start_step:
@@ -157,6 +191,28 @@ def training_dataset(
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
     return dataset.with_options(options)
+
+
+def augment_in_train_step(model: Any, augmentation: Augmentation) -> None:
+    """Make `model`'s train step augment its batch first, on the model's device.
+
+    It then takes the `on_device` batches of `training_dataset`: (uint8 images, labels, draws);
+    the draws ride where Keras has sample weights and never reach the loss. Only the train step
+    changes: the model's layers, weights and checkpoints are the same as without.
+    """
+    train_step, symbolic_build = model.train_step, model._symbolic_build
+
+    def augmented_step(data: tuple[tf.Tensor, ...]) -> Any:
+        images, labels, draws = data
+        return train_step((apply_augmentation(images, draws, augmentation), labels))
+
+    def build(iterator: Any = None, data_batch: Any = None) -> None:
+        # Under a tf.distribute strategy Keras builds from a batch's shapes: images and labels.
+        symbolic_build(iterator=iterator, data_batch=None if data_batch is None else data_batch[:2])
+
+    model.train_step = augmented_step
+    model._symbolic_build = build
+    model.train_function = None  # traced again, with the new step
 
 
 def shared_tensor(array: np.ndarray) -> tf.Tensor:

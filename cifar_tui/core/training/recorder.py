@@ -1,8 +1,8 @@
 """The Keras callback that turns `fit()` into run-folder events, epoch lines, checkpoints and stops.
 
-Per batch: throttled progress events, the divergence check and stop checks. Per epoch: validate,
-report, and have the RunSaver write the epoch's files. A stop mid-epoch is saved and reported
-from inside `fit` (see RunRecorder._record_stop).
+Per batch: stop checks; with each throttled progress event, the divergence check. Per epoch:
+validate, report, and have the RunSaver write the epoch's files. A stop mid-epoch is saved and
+reported from inside `fit` (see RunRecorder._record_stop).
 """
 
 from __future__ import annotations
@@ -125,21 +125,23 @@ class RunRecorder(keras.callbacks.Callback):
             self._device_use.begin_epoch()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # Per step: count and check for a stop, O(1) Python. The logs may hold tensors the device
+        # is still computing (execution.SyncFreeCallbacks), and reading one waits for the step,
+        # so the loss is read, and checked for divergence, only when an event is due, at a stop
+        # and at the epoch's end.
         self.steps_done = self._epoch_first_step + batch + 1
+        self._stop.check(self.steps_done)
+        if self._stop.is_set():
+            self.model.stop_training = True
+        elif time.perf_counter() - self._last_batch_event < BATCH_EVENT_INTERVAL:
+            return
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))  # waits for the device to finish the step
         now = time.perf_counter()
         if not self._first_batch_logged:
             self._first_batch_logged = True
             self.first_batch_seconds.append(now - self._epoch_start)
-        logs = logs or {}
-        # Keras's TensorFlow backend has already made the logs Python floats (every step, with
-        # or without this callback), so checking each batch costs nothing.
-        loss = float(logs.get("loss", math.nan))
         self._check_divergence(loss, batch + 1)
-        self._stop.check(self.steps_done)
-        if self._stop.is_set():
-            self.model.stop_training = True
-        if now - self._last_batch_event < BATCH_EVENT_INTERVAL and not self._stop.is_set():
-            return
         self._last_batch_event = now
         since, steps_then = self._rate_points[0]
         self._rate_points.append((now, self.steps_done))

@@ -1,0 +1,160 @@
+"""How `fit` runs its steps (core/training/execution.py): steps per graph call, augmentation on the
+device, and batch ends that read the device's numbers only when an event is due."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from recorders import EventList, quiet_recorder
+
+from cifar_tui.core.training import execution
+from cifar_tui.core.training import recorder as recorder_module
+from cifar_tui.core.training.pipeline import (
+    Augmentation,
+    apply_augmentation,
+    augment_in_train_step,
+    training_dataset,
+)
+from cifar_tui.core.training.stopping import StopRequest
+
+
+@pytest.mark.parametrize(
+    ("target", "steps", "count"),
+    [
+        (1, 781, 1),
+        (16, 781, 11),  # 50,000 images in batches of 64: 781 = 11 x 71
+        (16, 97, 1),  # a prime number of steps: one step per call
+        (16, 48, 16),
+        (16, 50, 10),
+        (16, 10, 10),  # fewer steps than the target: the whole epoch in one call
+        (5, 43, 1),  # a resumed partial epoch (50 - 7 steps) after a stop at step 7
+        (1000, 1, 1),
+    ],
+)
+def test_each_call_stays_inside_an_epoch(target: int, steps: int, count: int) -> None:
+    assert execution.steps_per_call(target, steps) == count
+
+
+@pytest.mark.parametrize(
+    ("requested", "on_gpu", "target"),
+    [(0, False, 1), (0, True, execution.GPU_STEPS_PER_EXECUTION), (4, False, 4), (1, True, 1)],
+)
+def test_auto_steps_per_execution_depends_on_the_device(
+    requested: int, on_gpu: bool, target: int
+) -> None:
+    assert execution.target_steps_per_execution(requested, on_gpu) == target
+
+
+@pytest.mark.parametrize(
+    ("requested", "on_gpu", "on_device"),
+    [("auto", False, False), ("auto", True, True), ("cpu", True, False), ("device", False, True)],
+)
+def test_auto_augments_on_the_device_only_on_a_gpu(
+    requested: str, on_gpu: bool, on_device: bool
+) -> None:
+    assert execution.augments_on_device(requested, on_gpu) is on_device
+
+
+AUGMENTATIONS = [
+    Augmentation(rotation_degrees=15.0, shift_fraction=0.1, horizontal_flip=True),  # recipe
+    Augmentation(horizontal_flip=True, crop_padding=2),  # fast
+    Augmentation(crop_padding=4, cutout=8),
+    Augmentation(),
+]
+
+
+@pytest.mark.parametrize("augmentation", AUGMENTATIONS, ids=["recipe", "fast", "cutout", "none"])
+def test_the_device_path_makes_the_same_batches_as_the_cpu_path(
+    augmentation: Augmentation,
+) -> None:
+    """Batch by batch over two epochs and a resumed start: the pipeline's draws, applied in a
+    traced function as the train step applies them, give the CPU pipeline's images exactly."""
+    images = np.random.default_rng(3).integers(0, 256, (120, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(120) % 10
+    common = {"batch_size": 24, "seed": 7, "augmentation": augmentation, "start_epoch": 1,
+              "end_epoch": 3, "start_step": 2}  # fmt: skip
+    on_cpu = list(training_dataset(images, labels, **common))
+    on_device = list(training_dataset(images, labels, **common, on_device=True))
+    in_step = tf.function(lambda batch, draws: apply_augmentation(batch, draws, augmentation))
+    assert len(on_cpu) == len(on_device) == 5 - 2 + 5
+    for (cpu_images, cpu_labels), (raw, device_labels, draws) in zip(
+        on_cpu, on_device, strict=True
+    ):
+        assert np.array_equal(in_step(raw, draws).numpy(), cpu_images.numpy())
+        assert np.array_equal(device_labels.numpy(), cpu_labels.numpy())
+
+
+def test_a_model_trained_with_augmentation_in_its_step_matches_the_cpu_pipeline() -> None:
+    """Real training, a few steps each way from the same weights: the same weights after."""
+    import keras
+
+    images = np.random.default_rng(5).integers(0, 256, (96, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(96) % 10
+    augmentation = AUGMENTATIONS[0]
+
+    def trained(on_device: bool) -> list[np.ndarray]:
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
+                                  keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D(),
+                                  keras.layers.Dense(10, activation="softmax")])  # fmt: skip
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+        if on_device:
+            augment_in_train_step(model, augmentation)
+        dataset = training_dataset(images, labels, batch_size=16, seed=2,
+                                   augmentation=augmentation, start_epoch=0, end_epoch=2,
+                                   on_device=on_device)  # fmt: skip
+        model.fit(dataset, epochs=2, steps_per_epoch=6, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    for on_cpu, on_device in zip(trained(False), trained(True), strict=True):
+        np.testing.assert_array_equal(on_cpu, on_device)
+
+
+class CountedReads:
+    """A loss value that counts how often it is read as a number (each read: a device sync)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __float__(self) -> float:
+        self.reads += 1
+        return 1.0
+
+
+class StandInModel:
+    stop_training = False
+
+
+@pytest.mark.parametrize("interval", [0.5, 0.0])
+def test_the_recorder_reads_the_loss_only_for_an_event(
+    monkeypatch: pytest.MonkeyPatch, interval: float
+) -> None:
+    """2000 batch ends in a few milliseconds: one event and one read of each number (the
+    first batch's), not one per batch; with events every batch, a read each."""
+    monkeypatch.setattr(recorder_module, "BATCH_EVENT_INTERVAL", interval)
+    events = EventList()
+    recorder = quiet_recorder(2000, events=events)
+    recorder.set_model(StandInModel())
+    loss, accuracy = CountedReads(), CountedReads()
+    recorder.on_epoch_begin(0)
+    for batch in range(2000):
+        recorder.on_train_batch_end(batch, {"loss": loss, "accuracy": accuracy})
+    batch_events = [fields for kind, fields in events.appended if kind == "batch"]
+    assert loss.reads == accuracy.reads == len(batch_events)
+    assert len(batch_events) == (1 if interval else 2000)
+    assert recorder.steps_done == 2000
+
+
+def test_a_stop_is_seen_at_the_batch_it_comes_without_an_event_due() -> None:
+    stop = StopRequest()
+    recorder = quiet_recorder(100, stop=stop)
+    recorder.set_model(StandInModel())
+    loss = CountedReads()
+    recorder.on_epoch_begin(0)
+    for batch in range(10):
+        recorder.on_train_batch_end(batch, {"loss": loss})
+    stop.request("SIGINT")
+    recorder.on_train_batch_end(10, {"loss": loss})
+    assert recorder.model.stop_training and recorder.stop_recorded
+    assert loss.reads == 2  # the first batch's event and the stop's
