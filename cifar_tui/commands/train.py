@@ -178,15 +178,18 @@ def _check_resumable(run: RunFolder, config: TrainConfig) -> None:
 def _resumed_config(args: argparse.Namespace, config_path: Path) -> TrainConfig:
     config = load_config(config_path)
     overrides = config_overrides(args)
-    other = sorted(set(overrides) - {"epochs"})
+    # The GPUs may differ from one segment to the next (the first may be busy now).
+    other = sorted(set(overrides) - {"epochs", "devices"})
     if other or args.config or args.preset or args.name:
         given = other + [name for name in ("config", "preset", "name") if getattr(args, name)]
         raise UserError(
-            f"--resume continues a run with its saved config; only --epochs can change "
-            f"(got --{', --'.join(g.replace('_', '-') for g in given)})"
+            "--resume continues a run with its saved config; only --epochs and --devices can "
+            f"change (got --{', --'.join(g.replace('_', '-') for g in given)})"
         )
     if "epochs" in overrides:
         config = config.replace(epochs=overrides["epochs"]).validate()
+    if "devices" in overrides:  # where this segment trains; its run_started records the GPUs
+        config = config.replace(devices=overrides["devices"]).validate()
     return config
 
 

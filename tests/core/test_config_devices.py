@@ -104,3 +104,17 @@ def test_from_dict_keeps_other_keys_as_given() -> None:
 @pytest.mark.parametrize(("indices", "text"), [([], "cpu"), ([0], "0"), ([1, 3], "1,3")])
 def test_devices_text(indices: list[int], text: str) -> None:
     assert devices_text(indices) == text
+
+
+def test_a_resume_may_change_the_devices_only_with_epochs(tmp_path: Path) -> None:
+    from cifar_tui.cli import build_parser
+    from cifar_tui.commands.train import _resumed_config
+    from cifar_tui.core.errors import UserError
+
+    path = tmp_path / "config.toml"
+    save_config(TrainConfig(devices="1"), path)
+    args = build_parser().parse_args(["train", "--resume", "r", "--devices", "cpu"])
+    assert _resumed_config(args, path).devices == "cpu"
+    args = build_parser().parse_args(["train", "--resume", "r", "--devices", "0", "--seed", "2"])
+    with pytest.raises(UserError, match="only --epochs and --devices can change .got --seed."):
+        _resumed_config(args, path)

@@ -180,7 +180,7 @@ def test_export_writes_model_json_and_weights(trained: dict) -> None:
         (["predict", "tiny", "missing.png"], "missing.png"),
         (["train", "--epochs", "0"], "epochs"),
         (["train", "--preset", "nope"], "invalid choice"),
-        (["train", "--resume", "tiny", "--learning-rate", "0.1"], "only --epochs can change"),
+        (["train", "--resume", "tiny", "--learning-rate", "0.1"], "only --epochs and --devices"),
         (["train", "--resume", "tiny"], "already has 2 of 2 epochs"),
     ],
     ids=["unknown-run", "missing-image", "bad-epochs", "unknown-preset", "resume-override",
