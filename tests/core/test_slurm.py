@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from written_events import raw_events
@@ -153,7 +154,8 @@ def _free_port_range(count: int) -> int:
     raise AssertionError(f"no {count} consecutive free ports")
 
 
-def _resolve(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], gpus: int = 0):  # noqa: ANN202
+def _resolve(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], gpus: int = 0) -> Any:
+    """distribution.slurm_cluster_resolver in `environ` (SLURM's variables, a free port range)."""
     import tensorflow as tf
 
     from cifar_tui.core.training import distribution
