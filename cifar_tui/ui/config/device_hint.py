@@ -65,8 +65,13 @@ class DeviceHint(Static):
 
     def on_mount(self) -> None:
         self.watch(self._devices, "value", self._show)
-        self.set_interval(self._interval, self._read)
+        self.set_interval(self._interval, self._poll)
         self._read()
+
+    def _poll(self) -> None:
+        """A reading only while the form is on screen: NVML calls cost the trainers' CPU too."""
+        if self.screen.is_current:
+            self._read()
 
     def on_unmount(self) -> None:
         if self._owns_monitor and self._monitor is not None:
