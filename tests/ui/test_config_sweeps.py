@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from ui_support import settle
@@ -101,6 +102,8 @@ async def test_the_queue_key_queues_every_run_of_the_sweep(
     assert all(c.replace(learning_rate=0.001, seed=0) == base for _, c in requests[0].entries)
     # The app queued them, in order, and made sure the runner runs.
     assert [run.name for run in queued(models_dir)] == names
+    [notice] = [m.notification.message for m in seen if isinstance(m, Notify)]
+    assert notice.startswith("Queued 6 runs, try-lr0.05-seed0 ... try-lr0.1-seed2; each starts")
     assert runners == [models_dir]
 
 

@@ -172,6 +172,7 @@ class ConfigScreen(Screen[None]):
             self.say(f"Cannot queue: {error}", error=True)
             return
         data_dir = self._value("#data-dir") or None
+        self.say("")  # the app's notice says what was queued, or why nothing was
         self.post_message(self.QueueRequested(entries, data_dir))
 
     def on_mount(self) -> None:

@@ -27,4 +27,4 @@ def queue_runs(
         ensure_runner(models_dir)
     except (UserError, OSError) as error:
         return f"Queued {runs}, but the queue's runner did not start: {error}", True
-    return f"Queued {runs}; they start as GPUs free, also after you quit.", False
+    return f"Queued {runs}; each starts when a slot frees, also after you quit.", False
