@@ -39,6 +39,22 @@ def test_processes_nvml_cannot_list_are_none_not_an_error() -> None:
     assert (status.gpus[0].processes, status.gpus[0].uuid) == (None, None)
 
 
+def test_a_driver_too_old_for_the_process_call_is_no_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NVMLLibraryMismatchError(Exception):  # pynvml's, which is not an NVMLError
+        pass
+
+    nvml = FakeNvml([FakeGpu(processes=[FakeProcess(1)])])
+
+    def old_driver(handle: FakeGpu) -> list[FakeProcess]:
+        raise NVMLLibraryMismatchError("use a versioned function")
+
+    monkeypatch.setattr(nvml, "nvmlDeviceGetComputeRunningProcesses", old_driver)
+    status = GpuMonitor(nvml_module=nvml).read()
+    assert status.gpus[0].processes == ()  # the graphics list still answered
+    monkeypatch.setattr(nvml, "nvmlDeviceGetGraphicsRunningProcesses", old_driver)
+    assert GpuMonitor(nvml_module=nvml).read().gpus[0].processes is None
+
+
 def test_two_gpus_our_run_on_one_another_users_process_on_the_other(tmp_path: Path) -> None:
     proc, models = tmp_path / "proc", tmp_path / "models"
     add_process(proc, 700, ["/usr/bin/python3", "-m", "cifar_tui", "train"], uid=0)

@@ -148,7 +148,10 @@ class GpuMonitor:
             read = getattr(nvml, query, None)
             if read is None:  # an nvidia-ml-py too old for graphics processes
                 continue
-            entries = self._field(functools.partial(_listed, read, handle))
+            try:
+                entries = self._field(functools.partial(_listed, read, handle))
+            except Exception:  # noqa: BLE001 - pynvml's NVMLLibraryMismatchError is no NVMLError
+                entries = None  # (a driver older than the package's _v3 call): data, not a crash
             if entries is None:
                 continue
             listed = True
