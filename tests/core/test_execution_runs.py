@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from written_events import raw_events
 
+from cifar_tui.core.training.cluster import LOGICAL_CPUS_ENV
+
 pytestmark = pytest.mark.slow
 
 # 500 images in batches of 10: 50 steps per epoch, so a stop can land mid-epoch.
@@ -21,12 +23,16 @@ TINY = ["--preset", "quick", "--train-size", "0", "--batch-size", "10", "--epoch
         "--batch-norm-momentum", "0.5", "--mixed-precision", "off"]  # fmt: skip
 
 
-def train(name: str, *args: str | Path) -> list[dict]:
-    """`cifar-tui train ARGS` to the end; the events of run `name`."""
+def train(name: str, *args: str | Path, logical_cpus: int = 0) -> list[dict]:
+    """`cifar-tui train ARGS` to the end (the CPU split in `logical_cpus` devices, if given);
+    the events of run `name`."""
+    env = {key: value for key, value in os.environ.items() if key != LOGICAL_CPUS_ENV}
+    if logical_cpus:
+        env[LOGICAL_CPUS_ENV] = str(logical_cpus)
     result = subprocess.run(
         [sys.executable, "-m", "cifar_tui", "train", *map(str, args)],
         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-        env={**os.environ, "CIFAR_TUI_OFFLINE": "1"},
+        env={**env, "CIFAR_TUI_OFFLINE": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     models = Path(args[args.index("--models-dir") + 1])
@@ -95,3 +101,16 @@ def test_a_stop_and_resume_with_five_steps_per_call_match_the_reference(referenc
     assert mine[0] == expected[0] == 2
     assert mine[2] == pytest.approx(expected[2], rel=1e-3)
     assert mine[3] == expected[3]
+
+
+def test_two_replicas_augmenting_in_the_train_step_match_the_pipeline(
+    cifar_archive: Path, tmp_path: Path
+) -> None:
+    """Mirrored over two logical CPUs: each replica augments its half of the batch with that
+    half's draws, as the pipeline would have."""
+    common = [*TINY, "--epochs", "1", "--batch-size", "50", "--strategy", "mirrored",
+              "--data-dir", cifar_archive, "--models-dir", tmp_path]  # fmt: skip
+    runs = {where: train(where, *common, "--name", where, "--augment-on", where, logical_cpus=2)
+            for where in ("cpu", "device")}  # fmt: skip
+    assert runs["cpu"][0]["replicas"] == runs["device"][0]["replicas"] == 2
+    assert epochs_ended(runs["device"]) == epochs_ended(runs["cpu"])
