@@ -78,19 +78,21 @@ class QueueRunner:
     def _settle(self, run: store.QueuedRun) -> str:
         """The state of a queued run: "waiting", "starting" or "done" (dropped from the queue)."""
         folder = RunFolder(self.models_dir / run.name)
-        started = folder.config_path.exists() or folder.events_path.exists()
         mine = self.mine.get(run.name)
+        # Whether its trainer is alive is read BEFORE whether its run began: a trainer that
+        # writes config.toml and dies between the two reads must not look dead and not begun.
         if mine is not None:
             code = mine.launched.process.poll() if mine.launched.process else 0
-            if started and (code is not None or lock_holder_alive(folder.lock_path)):
+            if _begun(folder) and (code is not None or lock_holder_alive(folder.lock_path)):
                 self._done(run.name, mine)
             elif code is not None:
                 self._fail(run, mine, code)
             return "starting" if run.name in self.mine else "done"
-        if started and claims.claim_path(self.models_dir, run.name).exists():
+        held = claims.claim_held(self.models_dir, run.name)
+        if _begun(folder) and claims.claim_path(self.models_dir, run.name).exists():
             self._done(run.name, None)  # started by a runner that was killed meanwhile
             return "done"
-        if claims.claim_held(self.models_dir, run.name):
+        if held:
             return "starting"  # a trainer started by a killed runner, still loading: let it be
         if folder.path.exists() and not _leftover_of_a_dead_start(folder):
             why = f"a run named {run.name} already exists; remove this entry or that run"
@@ -174,6 +176,11 @@ class QueueRunner:
         print(f"{now_text()} starting {run.name} (pid {launched.pid}, devices {devices})")
 
 
+def _begun(folder: RunFolder) -> bool:
+    """Whether a trainer began the run: it writes config.toml holding the run's lock."""
+    return folder.config_path.exists() or folder.events_path.exists()
+
+
 def _read_config(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -185,14 +192,22 @@ _DEAD_START_FILES = ("trainer.lock", "trainer.log")
 
 
 def _leftover_of_a_dead_start(folder: RunFolder) -> bool:
-    """A folder a trainer created but died in before writing config.toml (no run yet)."""
+    """A folder a trainer created but died in before config.toml was in place (no run yet).
+
+    It holds at most the dead trainer's lock and log, and the temp files of writes it was
+    killed in (`.config.toml.<random>.tmp`, `.trainer.lock.<pid>.<tid>.tmp`).
+    """
     try:
-        names = os.listdir(folder.path)
+        entries = list(os.scandir(folder.path))
     except OSError:
         return False
     if lock_holder_alive(folder.lock_path):
         return False
-    return all(name in _DEAD_START_FILES or name.startswith(".trainer.lock.") for name in names)
+    return all(
+        (entry.name in _DEAD_START_FILES or entry.name.startswith("."))
+        and entry.is_file(follow_symlinks=False)
+        for entry in entries
+    )
 
 
 def _remove_dead_start(folder: RunFolder) -> None:
