@@ -29,7 +29,7 @@ from cifar_tui.ui.trainers import Launches
 
 QUEUE_HELP = (
     "Queue the run, or each run of a sweep: a field with several values, 0.05,0.1,0.2 (a list "
-    "field: 0.2,0.3,0.4/0,0,0); the queue starts them as GPUs free"
+    "field: 0.2,0.3,0.4/0,0,0); each starts when a slot frees (a GPU, or the CPU)"
 )
 
 
