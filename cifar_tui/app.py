@@ -29,6 +29,7 @@ from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.listing import resolve_run
 from cifar_tui.core.rundir.summary import RunSummary
 from cifar_tui.ui.common.gpu_settings import GpuSettings
+from cifar_tui.ui.common.screenshot import ScreenshotKey
 from cifar_tui.ui.common.textual_internals import hold_painting, mode_is_built
 from cifar_tui.ui.config.queueing import queue_runs
 from cifar_tui.ui.dialogs.help_screen import HelpScreen
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from cifar_tui.ui.runs.runs_screen import RunsScreen
 
 
-class CifarApp(App[None]):
+class CifarApp(ScreenshotKey, App[None]):
     """The terminal app; build it with `make_app`."""
 
     CSS_PATH = "cifar.tcss"
@@ -58,6 +59,7 @@ class CifarApp(App[None]):
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+p", "save_screenshot", "Screenshot", show=False),
     ]
 
     current_run: reactive[RunFolder | None] = reactive(None)

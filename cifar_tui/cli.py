@@ -12,6 +12,7 @@ from cifar_tui.commands import doctor as doctor_verb
 from cifar_tui.commands import models as model_verbs
 from cifar_tui.commands import queue as queue_verbs
 from cifar_tui.commands import runs as run_verbs
+from cifar_tui.commands import snapshot as snapshot_verb
 from cifar_tui.commands import train as commands_train
 from cifar_tui.commands.flags import add_config_arguments
 from cifar_tui.core.errors import UserError
@@ -87,9 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(runs)
     runs.add_argument("--json", action="store_true", help="print JSON")
 
-    export = verbs.add_parser("export", help="write the recipe's format: model.json + weights")
-    _add_common(export)
-    export.add_argument("run", metavar="RUN", help="run name or run folder")
+    model_verbs.add_export_parser(verbs, _add_common)
+    snapshot_verb.add_snapshot_parser(verbs, _add_common)
 
     stop = verbs.add_parser("stop", help="ask a running trainer to checkpoint and stop")
     _add_common(stop)
@@ -153,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stop": run_verbs.stop,
         "queue": queue_verbs.queue,
         "doctor": doctor_verb.doctor,
+        "snapshot": snapshot_verb.snapshot,
         "watch": _open_app,
         "browse": _open_app,
     }
@@ -169,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 APP_VERBS = (None, "watch", "browse")
 """The verbs that open the app, which may start trainers (so may create the models folder)."""
-RUN_VERBS = ("export", "stop", "watch", "browse")
+RUN_VERBS = ("export", "stop", "watch", "browse", "snapshot")
 """Verbs whose RUN argument names a run."""
 
 
@@ -201,6 +202,10 @@ def check_paths(args: argparse.Namespace) -> None:
         )
     if args.verb in RUN_VERBS:
         _check_run(args.run, args.models_dir, "RUN")
+    if args.verb == "export" and args.tensorboard is not None:
+        require_dir(args.tensorboard, "--tensorboard", create=True)
+    for flag, output in (("--csv", "csv"), ("--svg", "svg")):
+        _check_output_file(getattr(args, output, None), flag)
 
 
 def _check_run(spec: str, models_dir: Path, what: str) -> None:
@@ -213,6 +218,14 @@ def _check_run(spec: str, models_dir: Path, what: str) -> None:
         typed = Path(spec)
         if spec.strip() and (typed.exists() or typed.is_symlink()):
             require_dir(typed, what, fix="give a run name or a path to a run folder")
+
+
+def _check_output_file(path: Path | None, flag: str) -> None:
+    """An output FILE (or - for stdout): a file or nothing yet, in a folder that exists."""
+    if path is None or str(path) == "-":
+        return
+    require_file(path, flag, missing_ok=True, fix="give a file name")
+    require_dir(path.parent, f"{flag}'s folder", fix="create it first or give another path")
 
 
 def _check_model(spec: str, models_dir: Path) -> None:

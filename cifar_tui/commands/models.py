@@ -1,15 +1,19 @@
-"""The verbs that use a trained model: evaluate, predict, export (TensorFlow loads lazily)."""
+"""The verbs that use a run: evaluate, predict, export (TensorFlow loads lazily)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cifar_tui.commands.train import load_data
 from cifar_tui.core.errors import UserError
 from cifar_tui.core.paths import require_file
+from cifar_tui.core.rundir.atomic import atomic_write_text
+from cifar_tui.core.rundir.folder import RunFolder
 
 EXPORT_FILES = ("model.json", "model.weights.h5")
 """What `export` writes into the run folder (inference.export_recipe_format)."""
@@ -100,16 +104,63 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_export_parser(verbs: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The `export` subparser (cli.py calls this with its `_add_common`)."""
+    export = verbs.add_parser(
+        "export",
+        help="write the recipe's format (model.json + weights), or the epoch metrics as CSV "
+        "or TensorBoard files",
+    )
+    add_common(export)
+    export.add_argument("run", metavar="RUN", help="run name or run folder")
+    export.add_argument(
+        "--csv", type=Path, metavar="FILE", help="epoch metrics, one row per epoch (- for stdout)"
+    )
+    export.add_argument(
+        "--tensorboard", type=Path, metavar="DIR", help="epoch metrics as TensorBoard event files"
+    )
+
+
 def export(args: argparse.Namespace) -> int:
-    """`cifar-tui export`: the recipe's model.json + weights beside the run."""
+    """`cifar-tui export`: the recipe's model.json + weights beside the run (the default), or the
+    epoch metrics as CSV (`--csv FILE`, `-` for stdout) and TensorBoard files (`--tensorboard`)."""
     from cifar_tui.core.rundir.listing import resolve_run
-    from cifar_tui.core.training import inference
 
     run = resolve_run(args.run, args.models_dir)
+    if args.csv is None and args.tensorboard is None:
+        return _export_model(run, args.models_dir)
+    from cifar_tui.core.rundir.epoch_export import epoch_csv_text, epoch_rows
+
+    events = run.events()
+    epochs = len(epoch_rows(events).rows)
+    if not epochs:
+        print(f"run {run.name} has not ended an epoch yet: no rows", file=sys.stderr)
+    if args.csv is not None:
+        text = epoch_csv_text(events)
+        if str(args.csv) == "-":
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(args.csv, text)
+            print(f"wrote {epochs} epochs of {run.name} to {args.csv}", file=sys.stderr)
+    if args.tensorboard is not None:
+        from cifar_tui.core.training.tensorboard_export import write_scalars
+
+        path, scalars = write_scalars(epoch_rows(events), args.tensorboard)
+        print(
+            f"wrote {scalars} scalars ({epochs} epochs) of {run.name} to {path}; "
+            f"view them with `tensorboard --logdir {args.tensorboard}`",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _export_model(run: RunFolder, models_dir: Path) -> int:
+    from cifar_tui.core.training import inference
+
     for output in EXPORT_FILES:  # replaced atomically, so a folder in the way would end in a rename
         require_file(run.path / output, "export output", missing_ok=True, fix="move it away")
     architecture, weights = inference.export_recipe_format(
-        _model_path(str(run.path), args.models_dir), run.path
+        _model_path(str(run.path), models_dir), run.path
     )
     print(f"wrote {architecture} and {weights}")
     return 0

@@ -3,9 +3,12 @@ still do what the app relies on: a Textual upgrade that changes one fails here, 
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from textual.app import App, ComposeResult
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Static
 from ui_support import wait_for
 
 from cifar_tui.ui.common.textual_internals import (
@@ -13,6 +16,7 @@ from cifar_tui.ui.common.textual_internals import (
     footer_bindings_ready,
     hold_painting,
     mode_is_built,
+    screen_render,
 )
 
 
@@ -68,3 +72,23 @@ async def test_the_footer_says_when_it_has_read_the_bindings() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         assert footer_bindings_ready(app.screen.query_one(Footer))
+
+
+class Words(ModalScreen[None]):
+    DEFAULT_CSS = "Words { align: right middle; } Words > Static { width: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("on top", id="top")
+
+
+async def test_the_screen_renders_whole_with_the_screens_below_a_modal() -> None:
+    app = Two()
+    async with app.run_test(size=(40, 6)) as pilot:
+        app.screen.query_one(DataTable).add_columns("below")
+        await app.push_screen(Words())
+        await pilot.pause()
+        console = Console(width=40, height=6, file=io.StringIO(), record=True)
+        console.print(screen_render(app))
+        text = console.export_text(styles=False)
+    assert "on top" in text and "below" in text  # the modal and the screen under it
+    assert len(text.splitlines()) == 6

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import RenderableType
 from textual.app import App
 from textual.widgets import DataTable, Footer
 
@@ -48,3 +49,11 @@ def drop_table_caches(table: DataTable[Any]) -> None:
 def footer_bindings_ready(footer: Footer) -> bool:
     """Whether Footer has read the screen's bindings once (before that it composes empty)."""
     return bool(footer._bindings_ready)
+
+
+def screen_render(app: App[Any]) -> RenderableType:
+    """The current screen whole, as Rich segments (what `App.export_screenshot` prints to its
+    recording console before exporting an SVG), screens below a modal one included."""
+    render = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    assert render is not None  # full=True always renders
+    return render

@@ -19,6 +19,7 @@ GLOBAL_KEYS = [
     ("3 / F4", "prediction browser of the open run"),
     ("4 / F5", "configure and start a new run"),
     ("? / F1", "this help"),
+    ("ctrl+p", "save a screenshot (SVG) in the run folder"),
     ("q / ctrl+q", "quit (asks first while a run is training)"),
     ("escape", "leave a text field, so the keys above work"),
     ("tab / shift+tab", "move between fields and panes"),
