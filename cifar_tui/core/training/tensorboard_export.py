@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cifar_tui.core.rundir.atomic import atomic_path
 from cifar_tui.core.rundir.epoch_export import EpochRows
+from cifar_tui.core.training import tfenv
 
 __all__ = ["SKIPPED_TAGS", "write_scalars"]
 
@@ -34,8 +35,7 @@ def write_scalars(table: EpochRows, log_dir: Path, prefix: str = "epoch/") -> tu
     Returns:
         The event file written and how many scalars it holds.
     """
-    import tensorflow as tf
-
+    tf = tfenv.import_tensorflow_quietly()  # no CUDA probing lines on the user's terminal
     log_dir.mkdir(parents=True, exist_ok=True)
     now = time.time()
     times = table.column("time")
