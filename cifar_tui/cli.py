@@ -225,7 +225,10 @@ def _check_output_file(path: Path | None, flag: str) -> None:
     if path is None or str(path) == "-":
         return
     require_file(path, flag, missing_ok=True, fix="give a file name")
-    require_dir(path.parent, f"{flag}'s folder", fix="create it first or give another path")
+    try:
+        require_dir(path.parent, "folder", fix="create it first or give another path")
+    except UserError as error:
+        raise UserError(f"{flag} {path}: {error}") from None
 
 
 def _check_model(spec: str, models_dir: Path) -> None:

@@ -152,7 +152,7 @@ def test_a_run_without_epochs_gives_the_header_and_says_so(
 @pytest.mark.parametrize(
     ("flag", "path", "says"),
     [
-        ("--csv", "missing/out.csv", "--csv's folder"),
+        ("--csv", "missing/out.csv", "--csv missing/out.csv: folder missing not found"),
         ("--csv", ".", "--csv . is a folder"),
         ("--tensorboard", "file.txt", "--tensorboard file.txt is a file"),
     ],

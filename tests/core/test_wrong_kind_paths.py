@@ -43,6 +43,11 @@ SLOTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "runs-models-dir": (["runs", "--models-dir", P], (*FOLDER_KINDS, "under-a-file")),
     "export-models-dir": (["export", "r1", "--models-dir", P], FOLDER_KINDS),
     "export-run": (["export", P], FOLDER_KINDS),
+    "export-csv": (["export", "r1", "--csv", P], (*FILE_KINDS, "under-a-file")),
+    "export-tensorboard": (["export", "r1", "--tensorboard", P], CREATED_KINDS),
+    "snapshot-models-dir": (["snapshot", "r1", "--models-dir", P], FOLDER_KINDS),
+    "snapshot-run": (["snapshot", P], FOLDER_KINDS),
+    "snapshot-svg": (["snapshot", "r1", "--svg", P], (*FILE_KINDS, "under-a-file")),
     "stop-models-dir": (["stop", "r1", "--models-dir", P], FOLDER_KINDS),
     "stop-run": (["stop", P], FOLDER_KINDS),
 }

@@ -93,7 +93,7 @@ def test_svg_is_written_and_parses(models_dir: Path, tmp_path: Path) -> None:
     ("args", "says"),
     [
         (["--size", "wide"], "--size must be WIDTHxHEIGHT like 120x40"),
-        (["--svg", "nowhere/shot.svg"], "--svg's folder"),
+        (["--svg", "nowhere/shot.svg"], "--svg nowhere/shot.svg: folder nowhere not found"),
         (["--svg", "x.svg", "--text"], "not allowed with argument"),
     ],
 )
