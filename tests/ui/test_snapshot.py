@@ -138,3 +138,14 @@ async def test_ctrl_p_with_no_run_open_saves_in_the_models_folder(
         await pilot.pause()
     shots = sorted(models_dir.glob("screenshot-*.svg"))
     assert len(shots) == 2 and all(ElementTree.parse(s).getroot() is not None for s in shots)
+
+
+def test_a_running_run_is_drawn_too(with_running: Path) -> None:
+    """Its trainer (this test process, by the lock) is alive: the view keeps following it, and the
+    snapshot is taken once the events so far are drawn."""
+    done = _snapshot(with_running, RUNNING, "--size", "80x24")  # --text is the default
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) <= 24 and RUNNING in lines[1] and "running" in lines[1]
+    last = _last_epoch(with_running, RUNNING)
+    assert f"{100 * last['val_accuracy']:.2f}%" in done.stdout
