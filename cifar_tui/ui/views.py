@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.screen import Screen
 
+from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.ui.common.gpu_settings import GpuSettings
 
 
@@ -38,6 +39,20 @@ def config_view(models_dir: Path, data_dir: str | None, gpu: GpuSettings) -> Scr
     from cifar_tui.ui.config.config_screen import ConfigScreen
 
     return ConfigScreen(models_dir, data_dir, gpu)
+
+
+def compare_view(runs: list[RunFolder]) -> Screen[Any]:
+    """The comparison of `runs`, pushed over the runs list (not one of the four views)."""
+    from cifar_tui.ui.compare.compare_screen import CompareScreen
+
+    return CompareScreen(runs)
+
+
+def versus_view(run: RunFolder, other: RunFolder, data_dir: str | None) -> Screen[Any]:
+    """Run `run`'s predictions browsed against `other`'s, pushed over the comparison."""
+    from cifar_tui.ui.compare.versus_screen import VersusScreen
+
+    return VersusScreen(run, other, data_dir)
 
 
 VIEWS: dict[str, Callable[[Path, str | None, GpuSettings], Screen[Any]]] = {

@@ -26,14 +26,49 @@ class PredictionView:
     """Only images predicted as this class (None: all)."""
     sort: str = "original"
     """One of SORT_ORDERS."""
+    versus: str | None = None
+    """Against another run's predictions: "right-wrong" (right here, wrong there), "wrong-right"
+    or None (see `versus_mask`)."""
 
 
-def select(predictions: Predictions, view: PredictionView) -> np.ndarray:
+VERSUS = (None, "right-wrong", "wrong-right")
+"""The versus filter's states, in the order its key cycles through them."""
+
+
+def comparable(a: Predictions, b: Predictions) -> str | None:
+    """None when two runs' predictions are of the same test set (same labels), else why not."""
+    if len(a) != len(b) or not np.array_equal(a.labels, b.labels):
+        return (
+            f"the runs predicted different test sets ({len(a)} and {len(b)} images, labels "
+            "differ): they cannot be compared image by image"
+        )
+    return None
+
+
+def versus_mask(a: Predictions, b: Predictions, versus: str) -> np.ndarray:
+    """(N,) bool: right in `a` and wrong in `b` ("right-wrong"), or the reverse ("wrong-right").
+
+    Raises ValueError when the two are not of the same test set (`comparable`).
+    """
+    reason = comparable(a, b)
+    if reason is not None:
+        raise ValueError(reason)
+    if versus == "right-wrong":
+        return a.correct & ~b.correct
+    if versus == "wrong-right":
+        return ~a.correct & b.correct
+    raise ValueError(f"unknown versus filter {versus!r}; expected one of {VERSUS[1:]}")
+
+
+def select(
+    predictions: Predictions, view: PredictionView, other: Predictions | None = None
+) -> np.ndarray:
     """Indices of the test images the view shows, in the order it shows them.
 
     Args:
         predictions: what the model said.
         view: filters and sort order.
+        other: another run's predictions, for `view.versus` (ignored without it).
 
     Returns:
         (M,) int64 indices into the test set.
@@ -48,6 +83,8 @@ def select(predictions: Predictions, view: PredictionView) -> np.ndarray:
         keep &= predictions.labels == view.true_class
     if view.predicted_class is not None:
         keep &= predicted == view.predicted_class
+    if view.versus is not None and other is not None:
+        keep &= versus_mask(predictions, other, view.versus)
     indices = np.flatnonzero(keep).astype(np.int64)
     if view.sort == "original":
         return indices

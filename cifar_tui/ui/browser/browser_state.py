@@ -10,7 +10,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cifar_tui.core.analysis.predictions import PredictionView, cycle_class, next_sort, select
+from cifar_tui.core.analysis.predictions import (
+    VERSUS,
+    PredictionView,
+    comparable,
+    cycle_class,
+    next_sort,
+    select,
+)
 from cifar_tui.core.rundir.artifacts import Predictions
 
 MODES = ("grid", "confusion", "augmentation")
@@ -37,6 +44,8 @@ class BrowserState:
     columns: int = 1
     rows: int = 1
     """The grid's cells that fit: a page is columns x rows."""
+    other: Predictions | None = field(default=None, compare=False)
+    """Another run's predictions, for the versus filter (opened from the comparison)."""
 
     # --- what it shows -----------------------------------------------------------------------
 
@@ -66,7 +75,10 @@ class BrowserState:
     def selecting(self, predictions: Predictions | None, keep: int | None) -> BrowserState:
         """Indices of `predictions` under this view, the cursor on test image `keep` if shown
         (else on the first)."""
-        indices = _nothing() if predictions is None else select(predictions, self.view)
+        if predictions is None:
+            indices = _nothing()
+        else:
+            indices = select(predictions, self.view, self.other)
         positions = np.flatnonzero(indices == keep) if keep is not None else _nothing()
         return replace(self, indices=indices, cursor=int(positions[0]) if len(positions) else 0)
 
@@ -104,6 +116,23 @@ class BrowserState:
     def cycle_sort(self, predictions: Predictions | None) -> BrowserState:
         """Test-set order -> most confident first -> least confident first."""
         return self.filtered(predictions, sort=next_sort(self.view.sort))
+
+    def versus(self, other: Predictions | None, predictions: Predictions | None) -> BrowserState:
+        """Another run's predictions to filter against (None: no versus filter)."""
+        state = replace(self, other=other)
+        return state.filtered(predictions, versus=None) if other is None else state
+
+    def cycle_versus(self, predictions: Predictions | None) -> BrowserState:
+        """off -> right here, wrong in the other -> wrong here, right there -> off.
+
+        No change without the other run's predictions or when `comparable` says they are of
+        another test set (the browser says why).
+        """
+        other = self.other
+        if predictions is None or other is None or comparable(predictions, other) is not None:
+            return self
+        versus = VERSUS[(VERSUS.index(self.view.versus) + 1) % len(VERSUS)]
+        return self.filtered(predictions, versus=versus)
 
     def clear_filters(self, predictions: Predictions | None) -> BrowserState:
         """Every image in test-set order."""

@@ -19,6 +19,8 @@ from cifar_tui.ui.common.status_marks import STATUS_MARKS, status_style
 from cifar_tui.ui.common.steady_table import SteadyTable
 
 REFRESH_SECONDS = 2.0
+MARK = "✓ "
+"""Before the name of a run marked for comparison (space marks, c compares)."""
 NARROW_WIDTH = 90
 """Below this many columns the list leaves out "updated"."""
 
@@ -33,8 +35,10 @@ COLUMNS = (
 )
 
 
-def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text]:
-    """The table cells of one run (of the columns `keys`, default all)."""
+def row_cells(
+    run: RunSummary, keys: list[str] | None = None, marked: bool = False
+) -> list[str | Text]:
+    """The table cells of one run (of the columns `keys`, default all); ✓ before a marked one."""
     total = "?" if run.epochs_total is None else str(run.epochs_total)
     queued = f" #{run.queue_position}" if run.queue_position is not None else ""
     status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}{queued}")
@@ -43,7 +47,7 @@ def row_cells(run: RunSummary, keys: list[str] | None = None) -> list[str | Text
     if run.best_epoch is not None:
         best += f" @{run.best_epoch}"
     cells: dict[str, str | Text] = {
-        "name": run.name,
+        "name": f"{MARK}{run.name}" if marked else run.name,
         "status": status,
         "gpu": gpus_text(run.gpus) if run.devices_wanted is None else run.devices_wanted,
         "epochs": f"{run.epochs_done}/{total}",
@@ -76,6 +80,8 @@ class RunsList(SteadyTable):
         """The cells on screen; None forces a rebuild."""
         self._scans: Timer | None = None
         self._scans_paused = False
+        self.marked: list[str] = []
+        """Names of the runs marked for comparison, in the order they were marked."""
 
     def on_mount(self) -> None:
         self.rescan()
@@ -142,7 +148,8 @@ class RunsList(SteadyTable):
         if not self.size.width:
             return  # not laid out yet: on_resize shows them with the columns that fit
         keys = [key for key, _ in self.columns_shown]
-        rows = [row_cells(run, keys) for run in runs]
+        self.marked = [name for name in self.marked if name in {run.name for run in runs}]
+        rows = [row_cells(run, keys, run.name in self.marked) for run in runs]
         if [[str(cell) for cell in row] for row in rows] != self._shown:
             self._shown = [[str(cell) for cell in row] for row in rows]
             self.clear(columns=True)
@@ -152,6 +159,18 @@ class RunsList(SteadyTable):
         names = [run.name for run in runs]
         if chosen in names:
             self.move_cursor(row=names.index(chosen), animate=False)
+
+    def toggle_mark(self) -> str | None:
+        """Mark the run under the cursor, or unmark it; its name (None: no run there)."""
+        run = self.selected
+        if run is None:
+            return None
+        if run.name in self.marked:
+            self.marked.remove(run.name)
+        else:
+            self.marked.append(run.name)
+        self.show(self.runs)
+        return run.name
 
     def select_run(self, name: str) -> None:
         """Put the cursor on run `name` if it is listed."""

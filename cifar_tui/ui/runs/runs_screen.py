@@ -28,6 +28,8 @@ from cifar_tui.ui.runs.runs_list import RunsList
 
 NotesKey = tuple[object, ...]
 
+COMPARE_HELP = "Compare the marked runs (under two: this run and the one below)"
+
 
 def notes_key(run: RunSummary) -> NotesKey:
     """What the notes of `run` depend on; they are read again when it changes.
@@ -54,6 +56,8 @@ class RunsScreen(Screen[None]):
         Binding("r", "resume", "Resume"),
         Binding("n", "app.show('config')", "New"),
         Binding("g", "toggle_gpu", "GPU"),
+        Binding("space", "mark", "Mark", show=False, tooltip="Mark the run for comparison, or not"),
+        Binding("c", "compare", "Compare", show=False, tooltip=COMPARE_HELP),
     ]
 
     @dataclass
@@ -62,6 +66,12 @@ class RunsScreen(Screen[None]):
 
         run: RunFolder
         mode: str
+
+    @dataclass
+    class CompareRequested(Message):
+        """Show the comparison of these runs (two or more; the first two are A and B)."""
+
+        runs: list[RunFolder]
 
     @dataclass
     class StopRequested(Message):
@@ -223,6 +233,25 @@ class RunsScreen(Screen[None]):
             self.notify("No run selected.", severity="warning")
             return
         self.post_message(self.ResumeRequested(run))
+
+    def action_mark(self) -> None:
+        self.runs_list.toggle_mark()
+
+    def action_compare(self) -> None:
+        runs = [run for run in self.runs_list.runs if run.queue_position is None]
+        marked = [run for name in self.runs_list.marked for run in runs if run.name == name]
+        chosen = self.runs_list.selected
+        if len(marked) < 2 and chosen in runs and len(runs) >= 2:
+            assert chosen is not None
+            if marked and marked[0] != chosen:  # the one marked, with the run under the cursor
+                marked = [marked[0], chosen]
+            else:  # the run under the cursor and the one listed below it (else above it)
+                index = runs.index(chosen)
+                marked = [chosen, runs[index + 1 if index + 1 < len(runs) else index - 1]]
+        if len(marked) < 2:
+            self.notify("Mark two runs or more with space, then press c.", severity="warning")
+            return
+        self.post_message(self.CompareRequested([RunFolder(run.path) for run in marked]))
 
     def action_toggle_gpu(self) -> None:
         toggle_gpu_pane(self)

@@ -1,0 +1,1 @@
+"""The comparison of marked runs: curves, differing settings, per-class accuracy."""

@@ -1,0 +1,189 @@
+"""Runs side by side: overlaid curves, the settings that differ, per-class accuracy of two.
+
+Opened from the runs list (mark runs with space, then `c`) over the runs it names; escape goes
+back. Reading the runs happens in a worker; `r` reads them again (a run still training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Static
+
+from cifar_tui.core.analysis.compare import (
+    METRIC_TITLES,
+    METRICS,
+    SORT_COLUMNS,
+    curve_lines,
+    differing_fields,
+    group_labels,
+    seed_groups,
+    sort_runs,
+)
+from cifar_tui.core.analysis.compare_data import ComparisonData, read_comparison
+from cifar_tui.core.data.cifar10 import CLASS_NAMES
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.ui.common.key_footer import KeyFooter
+from cifar_tui.ui.common.steady_table import SteadyTable
+from cifar_tui.ui.compare.compare_plot import ComparePlot, legend, style_of
+from cifar_tui.ui.compare.compare_text import STATS_COLUMNS, classes_table, header, stats_cells
+
+
+class CompareScreen(Screen[None]):
+    """The comparison of `runs` (two or more run folders; A and B are the first two)."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("m", "cycle_metric", "Metric", tooltip="Plot: val acc, val loss, train loss, lr"),
+        Binding("e", "toggle_smooth", "Smooth", tooltip="EMA smoothing of the curves on / off"),
+        Binding("t", "toggle_time", "Time", tooltip="x axis: epochs, or minutes of training"),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort the table by its next column"),
+        Binding("p", "toggle_classes", "Classes", tooltip="Per-class accuracy of A and B (narrow)"),
+        Binding("b", "browse", "Browse", tooltip="Browse A's predictions against B's"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the runs again"),
+    ]
+
+    @dataclass
+    class BrowseRequested(Message):
+        """Browse run A's predictions with B's beside them (the right-in-A-wrong-in-B filter)."""
+
+        run: RunFolder
+        other: RunFolder
+
+    @dataclass
+    class _Read(Message):
+        data: ComparisonData
+
+    def __init__(self, runs: list[RunFolder]) -> None:
+        super().__init__()
+        self.runs = runs
+        self.data: ComparisonData | None = None
+        self.metric = METRICS[0]
+        self.smooth = False
+        self.by_time = False
+        self.sort = "name"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-title")
+        with Horizontal(id="compare-top"):
+            with Vertical(id="compare-curves"):
+                yield ComparePlot(id="compare-plot")
+                yield Static(id="compare-legend")
+            with VerticalScroll(id="compare-classes"):
+                yield Static(id="compare-classes-table")
+        yield SteadyTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-table").focus()
+        self._show()
+        self.read()
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def read(self) -> None:
+        """Read every run's curves and A's and B's predictions (in a thread)."""
+        self.post_message(self._Read(read_comparison(self.runs, len(CLASS_NAMES))))
+
+    def on_compare_screen__read(self, message: _Read) -> None:
+        self.data = message.data
+        self._show()
+
+    @property
+    def loaded(self) -> bool:
+        """The runs were read (tests wait for it)."""
+        return self.data is not None
+
+    def _show(self) -> None:
+        self._show_title()
+        self._show_curves()
+        self._show_table()
+        data = self.data
+        classes = self.query_one("#compare-classes-table", Static)
+        classes.update(classes_table(data.classes if data else None, CLASS_NAMES))
+
+    def _show_title(self) -> None:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f" Compare {len(self.runs)} runs ", style="reverse bold")
+        title.append(f"  {METRIC_TITLES[self.metric]}", style="bold")
+        title.append(f"  x: {'minutes' if self.by_time else 'epoch'}")
+        title.append(f"  smoothing: {'EMA' if self.smooth else 'off'}")
+        title.append("   esc back  ? help", style="dim")
+        self.query_one("#compare-title", Static).update(title)
+
+    def _show_curves(self) -> None:
+        plot = self.query_one(ComparePlot)
+        legend_line = self.query_one("#compare-legend", Static)
+        if self.data is None:
+            legend_line.update("")
+            return
+        lines = curve_lines(self.data.runs, self.metric, self.by_time, self.smooth)
+        plot.show(lines, self.by_time)
+        legend_line.update(legend(lines))
+
+    def _line_of_run(self) -> dict[str, int]:
+        """The index of each run's line (its marker and colour): seed groups share one."""
+        data = self.data
+        groups = seed_groups(data.runs) if data else []
+        return {run.name: index for index, group in enumerate(groups) for run in group}
+
+    def _show_table(self) -> None:
+        table = self.query_one("#compare-table", SteadyTable)
+        table.clear(columns=True)
+        if self.data is None:
+            return
+        runs = self.data.runs
+        fields = differing_fields([run.config for run in runs])
+        for key, label in [*STATS_COLUMNS, *((name, name) for name in fields)]:
+            table.add_column(header(label, key, self.sort), key=key)
+        labels = group_labels(runs)
+        lines = self._line_of_run()
+        for run in sort_runs(runs, self.sort):
+            marker, _, color = style_of(lines.get(run.name, 0))
+            label = Text.assemble((f"{marker} ", f"bold {color}"), labels[run.name])
+            table.add_row(*stats_cells(run, label, fields), key=run.name)
+
+    @property
+    def sort_columns(self) -> list[str]:
+        """What `o` cycles through: the stats, then the settings that differ."""
+        runs = self.data.runs if self.data else []
+        return [*SORT_COLUMNS, *differing_fields([run.config for run in runs])]
+
+    def action_cycle_metric(self) -> None:
+        self.metric = METRICS[(METRICS.index(self.metric) + 1) % len(METRICS)]
+        self._show_title()
+        self._show_curves()
+
+    def action_toggle_smooth(self) -> None:
+        self.smooth = not self.smooth
+        self._show_title()
+        self._show_curves()
+
+    def action_toggle_time(self) -> None:
+        self.by_time = not self.by_time
+        self._show_title()
+        self._show_curves()
+
+    def action_cycle_sort(self) -> None:
+        columns = self.sort_columns
+        position = columns.index(self.sort) if self.sort in columns else -1
+        self.sort = columns[(position + 1) % len(columns)]
+        self._show_table()
+
+    def action_toggle_classes(self) -> None:
+        self.toggle_class("-show-classes")
+
+    def action_browse(self) -> None:
+        if len(self.runs) < 2:
+            self.notify("Browsing one run against another needs two runs.", severity="warning")
+            return
+        self.post_message(self.BrowseRequested(self.runs[0], self.runs[1]))
+
+    def action_reload(self) -> None:
+        self.read()
