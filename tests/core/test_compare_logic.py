@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from run_fixtures import EPOCH_SECONDS, fake_predictions, write_run
 
+from cifar_tui.core.analysis.captions import describe_view
 from cifar_tui.core.analysis.compare import (
     RunCurves,
     band,
@@ -30,6 +31,7 @@ from cifar_tui.core.analysis.predictions import (
     select,
     versus_mask,
 )
+from cifar_tui.core.data.cifar10 import CLASS_NAMES
 from cifar_tui.core.rundir.artifacts import Predictions
 
 
@@ -325,3 +327,14 @@ def test_a_run_without_events_has_no_curves(tmp_path: Path) -> None:
     found = read_curves(run)
     assert (found.epochs, run_stats(found).best) == ([], None)
     assert curve_lines([found], "val_accuracy")[0].x == []
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        (PredictionView(versus="right-wrong"), "right in A, wrong in B"),
+        (PredictionView(versus="wrong-right", true_class=3), "true cat · wrong in A, right in B"),
+    ],
+)
+def test_the_browser_status_names_the_versus_filter(view: PredictionView, expected: str) -> None:
+    assert describe_view(view, CLASS_NAMES) == expected

@@ -37,4 +37,8 @@ def describe_view(view: PredictionView, class_names: Sequence[str]) -> str:
         parts.append(f"predicted {class_names[view.predicted_class]}")
     if view.sort != "original":
         parts.append("confidence " + ("↓" if view.sort == "descending" else "↑"))
+    if view.versus is not None:  # a run browsed against another (A against B)
+        parts.append(
+            "right in A, wrong in B" if view.versus == "right-wrong" else "wrong in A, right in B"
+        )
     return " · ".join(parts) if parts else "all"
