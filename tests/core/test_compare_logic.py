@@ -18,6 +18,7 @@ from cifar_tui.core.analysis.compare import (
     differing_fields,
     ema,
     group_labels,
+    plot_groups,
     points,
     run_stats,
     seed_groups,
@@ -338,3 +339,20 @@ def test_a_run_without_events_has_no_curves(tmp_path: Path) -> None:
 )
 def test_the_browser_status_names_the_versus_filter(view: PredictionView, expected: str) -> None:
     assert describe_view(view, CLASS_NAMES) == expected
+
+
+@pytest.mark.parametrize(
+    ("seeds_and_rates", "lines"),
+    [
+        ([(0, 0.1), (1, 0.1), (0, 0.2)], [[0, 1], [2]]),
+        ([(0, 0.1), (1, 0.1)], [[0], [1]]),  # only seeds compared: each its own line
+        ([(0, 0.1), (1, 0.1), (2, 0.1)], [[0], [1], [2]]),
+        ([(0, 0.1), (0, 0.2)], [[0], [1]]),
+    ],
+)
+def test_plot_groups(seeds_and_rates: list[tuple[int, float]], lines: list[list[int]]) -> None:
+    runs = [
+        curves(f"r{i}", [0.5], seed=seed, lr=lr) for i, (seed, lr) in enumerate(seeds_and_rates)
+    ]
+    found = plot_groups(runs)
+    assert [[runs.index(run) for run in group] for group in found] == lines

@@ -101,6 +101,13 @@ def seed_groups(runs: Sequence[RunCurves]) -> list[list[RunCurves]]:
     return list(groups.values())
 
 
+def plot_groups(runs: Sequence[RunCurves]) -> list[list[RunCurves]]:
+    """What each line of the plot stands for: seed groups, unless every run is in one group
+    (seeds compared with each other: each its own line)."""
+    groups = seed_groups(runs)
+    return [[run] for run in runs] if len(groups) == 1 else groups
+
+
 def band(
     members: Sequence[RunCurves], metric: str, by_time: bool = False
 ) -> tuple[list[float], list[float], list[float], list[float]]:
@@ -135,10 +142,10 @@ def band(
 def curve_lines(
     runs: Sequence[RunCurves], metric: str, by_time: bool = False, smooth: bool = False
 ) -> list[Line]:
-    """One line per seed group (a single run is its own group), smoothed if asked."""
+    """One line per group of `plot_groups` (a mean and band for several), smoothed if asked."""
     lines = []
     labels = group_labels(runs)
-    for group in seed_groups(runs):
+    for group in plot_groups(runs):
         names = tuple(run.name for run in group)
         label = labels[names[0]]
         if len(group) == 1:

@@ -24,7 +24,7 @@ from cifar_tui.core.analysis.compare import (
     curve_lines,
     differing_fields,
     group_labels,
-    seed_groups,
+    plot_groups,
     sort_runs,
 )
 from cifar_tui.core.analysis.compare_data import ComparisonData, read_comparison
@@ -130,7 +130,7 @@ class CompareScreen(Screen[None]):
     def _line_of_run(self) -> dict[str, int]:
         """The index of each run's line (its marker and colour): seed groups share one."""
         data = self.data
-        groups = seed_groups(data.runs) if data else []
+        groups = plot_groups(data.runs) if data else []
         return {run.name: index for index, group in enumerate(groups) for run in group}
 
     def _show_table(self) -> None:
