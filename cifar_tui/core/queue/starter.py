@@ -34,9 +34,9 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, published as tomli
     import tomli as tomllib
 
-__all__ = ["QueueRunner", "now_text"]
+__all__ = ["RETRIES", "QueueRunner", "now_text"]
 
-_RETRIES = 3
+RETRIES = 3
 """Starts of one run whose trainer is killed by a signal before its run begins, after the
 first, before the run is marked failed."""
 
@@ -92,7 +92,7 @@ class QueueRunner:
         if _begun(folder) and claims.claim_path(self.models_dir, run.name).exists():
             self._done(run.name, None)  # started by a runner that was killed meanwhile
             return "done"
-        if held:
+        if held or _trainer_in(folder):
             return "starting"  # a trainer started by a killed runner, still loading: let it be
         if folder.path.exists() and not _leftover_of_a_dead_start(folder):
             why = f"a run named {run.name} already exists; remove this entry or that run"
@@ -113,7 +113,7 @@ class QueueRunner:
         mine.claim.release(remove=True)
         del self.mine[run.name]
         self.kills[run.name] += code < 0
-        if code < 0 and self.kills[run.name] <= _RETRIES:
+        if code < 0 and self.kills[run.name] <= RETRIES:
             # Killed (kill -9, the OOM killer) before its run began: nothing ran, start it again.
             print(f"{now_text()} {run.name}: trainer killed by signal {-code}; queued again")
             return
@@ -201,13 +201,26 @@ def _leftover_of_a_dead_start(folder: RunFolder) -> bool:
         entries = list(os.scandir(folder.path))
     except OSError:
         return False
-    if lock_holder_alive(folder.lock_path):
+    if _trainer_in(folder):
         return False
     return all(
         (entry.name in _DEAD_START_FILES or entry.name.startswith("."))
         and entry.is_file(follow_symlinks=False)
         for entry in entries
     )
+
+
+def _trainer_in(folder: RunFolder) -> bool:
+    """Whether a live trainer holds the folder's lock; a zombie does not count (its parent, a
+    runner killed meanwhile, can no longer reap it, and init may take its time)."""
+    holder = read_lock(folder.lock_path)
+    if not holder_alive(holder) or holder is None:
+        return False
+    try:
+        stat = Path(f"/proc/{holder['pid']}/stat").read_text()
+    except OSError:  # another host, or no /proc: as holder_alive says
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def _remove_dead_start(folder: RunFolder) -> None:
