@@ -132,7 +132,7 @@ class QueueRunner:
         here, busy = socket.gethostname(), {}
         for folder in run_folders(self.models_dir):
             holder = read_lock(folder.lock_path)
-            if holder and holder["host"] == here and holder_alive(holder):
+            if holder and holder["host"] == here and _trainer_in(folder):
                 config = _read_config(folder.config_path)
                 strategy = str(config.get("strategy", "one-device"))
                 busy[folder.name] = devices_used(config.get("devices"), strategy, self.gpus)
