@@ -32,7 +32,7 @@ async def test_queued_runs_are_listed_first_with_place_and_devices(
         assert str(runs.get_cell("later", "gpu")) == "auto"
         assert str(runs.get_cell("later", "epochs")) == f"0/{fast.epochs}"
         detail = str(pilot.app.screen.query_one("#run-detail").render())
-        assert "number 1, on 1" in detail and "cifar-tui queue rm next-up" in detail
+        assert "number 1, on 1" in detail and "starts when a slot frees" in detail
         await pilot.press("enter")  # nothing to watch yet: the list stays
         await pilot.pause()
         assert isinstance(pilot.app.screen, RunsScreen)
@@ -40,6 +40,8 @@ async def test_queued_runs_are_listed_first_with_place_and_devices(
         await pilot.pause()
         detail = str(pilot.app.screen.query_one("#run-detail").render())
         assert "could not start: trainer exited with code 2: x" in detail
+        assert "cifar-tui queue rm later" in detail
+        assert str(runs.get_cell("later", "status")) == "✗ not started"
         assert pilot.app.screen.check_action("resume", ()) is None
         assert pilot.app.screen.check_action("watch", ()) is None
         store.remove(models_dir, "next-up")

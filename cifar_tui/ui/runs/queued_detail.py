@@ -9,7 +9,7 @@ from cifar_tui.core.rundir.summary import RunSummary
 
 
 def queued_detail(run: RunSummary) -> Text:
-    """Name, preset, place in the queue and devices; why it could not start; how to remove it."""
+    """Name, preset, place in the queue and devices; when it starts, or why it could not."""
     text = Text()
     text.append(run.name, style="bold")
     epochs = run.epochs_total
@@ -18,6 +18,9 @@ def queued_detail(run: RunSummary) -> Text:
     text.append(f"\nqueued {format_when(run.updated)}: number {run.queue_position}, on {devices}")
     if run.message:
         text.append(f"\n{run.message}", style="bold red")
-    hint = "starts when a slot frees, also after you quit"
-    text.append(f"\n{hint}; cifar-tui queue rm {run.name} takes it out", style="dim")
+        text.append(f"\nit will not be tried again; cifar-tui queue rm {run.name}", style="dim")
+    else:
+        text.append(
+            "\nstarts when a slot frees, even after you quit (cifar-tui queue)", style="dim"
+        )
     return text

@@ -42,6 +42,8 @@ def row_cells(
     total = "?" if run.epochs_total is None else str(run.epochs_total)
     queued = f" #{run.queue_position}" if run.queue_position is not None else ""
     status = Text(f"{STATUS_MARKS.get(run.status, ' ')} {run.status}{queued}")
+    if queued and run.message:  # its trainer could not start: it waits for `queue rm`
+        status = Text(f"{STATUS_MARKS['failed']} not started")
     status.stylize(status_style(run.status))
     best = format_percent(run.best_val_accuracy, digits=2)
     if run.best_epoch is not None:
