@@ -30,7 +30,7 @@ def add_queue_parser(
     from cifar_tui.commands.flags import add_config_arguments
 
     queue = verbs.add_parser(
-        "queue", help="queued runs: list, add, rm, move (started as GPUs free)"
+        "queue", help="queued runs: list, add, rm, move, retry (started as GPUs free)"
     )
     add_common(queue)
     actions = queue.add_subparsers(dest="queue_verb", metavar="ACTION", parser_class=type(queue))
@@ -57,10 +57,13 @@ def add_queue_parser(
     add_common(move)
     move.add_argument("run", metavar="RUN", help="a queued run's name")
     move.add_argument("position", metavar="POSITION", help="1, 2, ... or top or last")
+    retry = actions.add_parser("retry", help="try again a queued run that could not start")
+    add_common(retry)
+    retry.add_argument("run", metavar="RUN", help="a queued run's name")
 
 
 def queue(args: argparse.Namespace) -> int:
-    """`cifar-tui queue [add|rm|move]`; returns the exit code."""
+    """`cifar-tui queue [add|rm|move|retry]`; returns the exit code."""
     verb = getattr(args, "queue_verb", None)
     if verb == "add":
         return add(args)
@@ -69,6 +72,8 @@ def queue(args: argparse.Namespace) -> int:
     if verb == "rm":
         store.remove(args.models_dir, args.run)
         print(f"removed {args.run} from the queue")
+    elif verb == "retry":
+        return _retry(args)
     elif verb == "move":
         position = _position(args.position)
         store.move(args.models_dir, args.run, position)
@@ -113,6 +118,21 @@ def add(args: argparse.Namespace) -> int:
         print(f"queued {name} (number {positions.get(name, '?')})")
     started = ensure_runner(args.models_dir)
     print("started the queue's runner" if started else "the queue's runner is running")
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    """`cifar-tui queue retry RUN`: clear the run's failed mark and make sure the runner runs."""
+    from cifar_tui.core.queue import store
+    from cifar_tui.core.queue.runner import ensure_runner
+
+    run = next((run for run in store.queued(args.models_dir) if run.name == args.run), None)
+    if run is None or run.failed is None:
+        state = "not queued" if run is None else "waiting to start, not failed"
+        raise UserError(f"run {args.run!r} is {state}; see cifar-tui queue")
+    store.mark_failed(args.models_dir, run, None)
+    ensure_runner(args.models_dir)
+    print(f"{args.run} will be started again (number {run.position} in the queue)")
     return 0
 
 

@@ -121,6 +121,13 @@ def test_a_trainer_that_fails_stays_queued_marked_failed(
     assert main(["queue", "--models-dir", str(models)]) == 0
     assert "failed: trainer exited with code 2" in capsys.readouterr().out
     assert len(log_lines(trainer_log, "launch")) == 1  # not tried again and again
+    assert main(["queue", "retry", "--models-dir", str(models), "b"]) == 2
+    assert "run 'b' is not queued" in capsys.readouterr().err
+    monkeypatch.delenv("FAKE_TRAINER_FAIL")  # the data is found now: try again
+    assert main(["queue", "retry", "--models-dir", str(models), "a"]) == 0
+    wait_until(lambda: idle(models), 30, "the retried run")
+    assert [fields[0] for fields in log_lines(trainer_log, "start")] == ["a"]
+    assert main(["queue", "retry", "--models-dir", str(models), "a"]) == 2
 
 
 def test_the_queue_verbs(tmp_path: Path, trainer_log: Path, capsys) -> None:

@@ -269,8 +269,9 @@ def _renumber(
     return renumbered
 
 
-def mark_failed(models_dir: Path, run: QueuedRun, reason: str) -> None:
-    """Keep a run whose trainer could not start in the queue, marked failed with `reason`."""
+def mark_failed(models_dir: Path, run: QueuedRun, reason: str | None) -> None:
+    """Keep a run whose trainer could not start in the queue, marked failed with `reason`
+    (None clears the mark: `cifar-tui queue retry`)."""
     with queue_mutex(models_dir), contextlib.suppress(FileNotFoundError):
         if run.path.exists():
             atomic_write_text(run.path, _entry_text(run.config, run.data_dir, reason, run.added))
