@@ -142,6 +142,10 @@ def test_curve_lines_draw_a_seed_group_as_its_mean_with_a_band() -> None:
     assert (group.low, group.high) == (pytest.approx([0.2, 0.4]), pytest.approx([0.4, 0.6]))
     assert group.runs == ("2026-11-25_1915_lr0.1-seed0", "2026-11-25_2015_lr0.1-seed1")
     assert (single.label, single.y, single.low) == ("lr0.2-seed0", [0.5, 0.5], None)
+    # Labels that share nothing but "seed": the group is named by what the full names share.
+    named = [curves("small-seed0", [0.1], seed=0), curves("small-seed1", [0.2], seed=1)]
+    named.append(curves("small-lr0.01", [0.3], seed=0, learning_rate=0.01))
+    assert curve_lines(named, "val_accuracy")[0].label == "small (mean of 2 seeds)"
     smoothed = curve_lines(runs, "val_accuracy", smooth=True)[0]
     assert smoothed.y == pytest.approx(ema([0.3, 0.5]))
     assert smoothed.low == pytest.approx(ema([0.2, 0.4]))
@@ -168,7 +172,8 @@ def test_group_labels(names: list[str], labels: list[str]) -> None:
     [
         (["lr0.1-seed0", "lr0.1-seed1"], "lr0.1"),
         (["fast-lr0.1-seed1", "fast-lr0.1-seed12"], "fast-lr0.1"),
-        (["x", "y"], "x"),
+        (["x", "y"], ""),
+        (["seed0", "seed1"], ""),
     ],
 )
 def test_seedless_label(labels: list[str], expected: str) -> None:

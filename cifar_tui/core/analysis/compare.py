@@ -154,7 +154,8 @@ def curve_lines(
         else:
             x, y, low_values, high_values = band(group, metric, by_time)
             low, high = low_values, high_values
-            label = seedless_label([labels[name] for name in names])
+            label = seedless_label([labels[name] for name in names]) or seedless_label(list(names))
+            label = label or labels[names[0]]
             label += f" (mean of {len(group)} seeds)"
         if smooth:
             y = ema(y)
@@ -192,9 +193,8 @@ def group_labels(runs: Sequence[RunCurves]) -> dict[str, str]:
 
 
 def seedless_label(labels: list[str]) -> str:
-    """A seed group's label: what its runs' labels share, less a trailing "-seed"."""
-    shared = re.sub(r"[-_.]*(seed\d*)?[-_.]*$", "", _common_prefix(labels))
-    return shared or labels[0]
+    """A seed group's label: what its runs' labels share, less a trailing "-seed" ("" if none)."""
+    return re.sub(r"[-_.]*(seed\d*)?[-_.]*$", "", _common_prefix(labels))
 
 
 def _common_prefix(names: list[str]) -> str:
