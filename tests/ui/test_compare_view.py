@@ -15,6 +15,7 @@ from ui_support import settle, until_screen_stable, wait_for
 from cifar_tui.app import CifarApp
 from cifar_tui.core.analysis.predictions import versus_mask
 from cifar_tui.core.rundir.artifacts import load_predictions
+from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.ui.browser.browser_state import BrowserState
 from cifar_tui.ui.common.steady_table import SteadyTable
@@ -243,3 +244,21 @@ def test_snapshot_under_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory(models_dir=compare_dir)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_comparison_of())
+
+
+async def test_a_run_still_training_is_read_again(
+    app_factory: Callable[..., CifarApp], compare_dir: Path
+) -> None:
+    app = app_factory(models_dir=compare_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_comparison(pilot, "down", "c")  # seed 1, then seed 0
+        table = screen.query_one("#compare-table", SteadyTable)
+        assert str(table.get_cell(SEED0, "best_epoch")) != "11"
+        rows_before = table.row_count
+        folder = RunFolder(compare_dir / SEED0)
+        with EventWriter(folder.events_path, fsync=False) as writer:  # an 11th epoch, the best
+            writer.append("epoch_ended", time=0.0, epoch=11, val_accuracy=0.99, seconds=30.0)
+        screen.read()  # what the timer does every REREAD_SECONDS
+        await wait_for(pilot, lambda: str(table.get_cell(SEED0, "best_epoch")) == "11")
+        assert str(table.get_cell(SEED0, "best")) == "99.00%"
+        assert table.row_count == rows_before

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from cifar_tui.core.analysis.compare import (
@@ -34,6 +35,9 @@ from cifar_tui.ui.common.key_footer import KeyFooter
 from cifar_tui.ui.common.steady_table import SteadyTable
 from cifar_tui.ui.compare.compare_plot import ComparePlot, legend, style_of
 from cifar_tui.ui.compare.compare_text import STATS_COLUMNS, classes_table, header, stats_cells
+
+REREAD_SECONDS = 10.0
+"""How often the runs are read again (a run still training adds epochs)."""
 
 
 class CompareScreen(Screen[None]):
@@ -69,6 +73,7 @@ class CompareScreen(Screen[None]):
         self.smooth = False
         self.by_time = False
         self.sort = "name"
+        self._rereads: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-title")
@@ -85,6 +90,15 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-table").focus()
         self._show()
         self.read()
+        self._rereads = self.set_interval(REREAD_SECONDS, self.read)
+
+    def on_screen_suspend(self) -> None:
+        if self._rereads is not None:
+            self._rereads.pause()
+
+    def on_screen_resume(self) -> None:
+        if self._rereads is not None:
+            self._rereads.resume()
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def read(self) -> None:
@@ -92,8 +106,9 @@ class CompareScreen(Screen[None]):
         self.post_message(self._Read(read_comparison(self.runs, len(CLASS_NAMES))))
 
     def on_compare_screen__read(self, message: _Read) -> None:
-        self.data = message.data
-        self._show()
+        old, self.data = self.data, message.data
+        if old is None or old.runs != message.data.runs:  # a run still training moved on
+            self._show()
 
     @property
     def loaded(self) -> bool:
@@ -135,6 +150,7 @@ class CompareScreen(Screen[None]):
 
     def _show_table(self) -> None:
         table = self.query_one("#compare-table", SteadyTable)
+        row = table.cursor_row
         table.clear(columns=True)
         if self.data is None:
             return
@@ -148,6 +164,7 @@ class CompareScreen(Screen[None]):
             marker, _, color = style_of(lines.get(run.name, 0))
             label = Text.assemble((f"{marker} ", f"bold {color}"), labels[run.name])
             table.add_row(*stats_cells(run, label, fields), key=run.name)
+        table.move_cursor(row=row, animate=False)
 
     @property
     def sort_columns(self) -> list[str]:
