@@ -55,10 +55,12 @@ def add_snapshot_parser(verbs: Any, add_common: Callable[[argparse.ArgumentParse
 def snapshot(args: argparse.Namespace) -> int:
     """Draw the run's monitor headless and print it (--text) or write it (--svg FILE)."""
     size = parse_size(args.size)
+    from cifar_tui.app import make_app
     from cifar_tui.core.rundir.atomic import atomic_write_text
     from cifar_tui.ui.snapshot import render_run_monitor
 
-    shot = render_run_monitor(args.models_dir, args.run, size)
+    app = make_app(models_dir=args.models_dir, open_run=args.run, start_screen="monitor")
+    shot = render_run_monitor(app, size)
     if args.svg is None:
         sys.stdout.write(shot.text)
     else:

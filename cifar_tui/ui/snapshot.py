@@ -12,7 +12,6 @@ import asyncio
 import io
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -105,26 +104,20 @@ async def _render(app: App[Any], size: tuple[int, int], title: str, timeout: flo
 
 
 def render_run_monitor(
-    models_dir: Path,
-    run: str,
-    size: tuple[int, int] = (120, 40),
-    timeout: float = 30.0,
-    **app_options: Any,
+    app: App[Any], size: tuple[int, int] = (120, 40), timeout: float = 30.0
 ) -> Snapshot:
-    """Open the app headless on `run`'s monitor and export what it shows.
+    """Run `app` (built on a run's monitor) headless and export what it shows.
+
+    The caller builds the app (commands/snapshot.py: views never import the app module).
 
     Args:
-        models_dir: the models folder.
-        run: a run name or folder (UserError if there is none).
+        app: the app, started on the monitor of one run.
         size: columns and rows of the screen drawn.
         timeout: the most seconds to wait for the run's events to be drawn.
-        app_options: passed to make_app (tests give fixed GPU readings).
 
     Returns:
         The SVG, the text and the time it took.
     """
-    from cifar_tui.app import make_app
-
-    app = make_app(models_dir=models_dir, open_run=run, start_screen="monitor", **app_options)
-    name = app.current_run.name if app.current_run is not None else run
-    return asyncio.run(_render(app, size, f"cifar-tui: {name}", timeout))
+    run = getattr(app, "current_run", None)
+    title = f"cifar-tui: {run.name}" if run is not None else "cifar-tui"
+    return asyncio.run(_render(app, size, title, timeout))
