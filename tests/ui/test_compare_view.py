@@ -21,6 +21,7 @@ from cifar_tui.ui.browser.browser_state import BrowserState
 from cifar_tui.ui.common.steady_table import SteadyTable
 from cifar_tui.ui.compare.compare_screen import CompareScreen
 from cifar_tui.ui.compare.versus_screen import VersusBrowser, VersusScreen
+from cifar_tui.ui.dialogs.help_screen import HelpScreen
 from cifar_tui.ui.runs.runs_list import MARK, RunsList
 from cifar_tui.ui.runs.runs_screen import RunsScreen
 
@@ -262,3 +263,17 @@ async def test_a_run_still_training_is_read_again(
         await wait_for(pilot, lambda: str(table.get_cell(SEED0, "best_epoch")) == "11")
         assert str(table.get_cell(SEED0, "best")) == "99.00%"
         assert table.row_count == rows_before
+
+
+async def test_help_names_the_comparison_keys(
+    app_factory: Callable[..., CifarApp], compare_dir: Path
+) -> None:
+    app = app_factory(models_dir=compare_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_comparison(pilot, "down", "c")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.title_text == "Compare keys"
+        assert ("e", "EMA smoothing of the curves on / off") in help_screen.screen_keys

@@ -43,6 +43,7 @@ REREAD_SECONDS = 10.0
 class CompareScreen(Screen[None]):
     """The comparison of `runs` (two or more run folders; A and B are the first two)."""
 
+    HELP_TITLE = "Compare keys"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("m", "cycle_metric", "Metric", tooltip="Plot: val acc, val loss, train loss, lr"),

@@ -100,6 +100,7 @@ class VersusBrowser(PredictionBrowser):
 class VersusScreen(Screen[None]):
     """Browse run `run` (A) against run `other` (B)."""
 
+    HELP_TITLE = "A against B keys"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, run: RunFolder, other: RunFolder, data_dir: str | None) -> None:

@@ -67,7 +67,8 @@ class HelpScreen(ModalScreen[None]):
             ((" / " if len(keys) <= 2 else " ").join(keys), " / ".join(texts))
             for keys, texts in lines.values()
         ]
-        return cls(screen_keys, f"{app.current_mode.capitalize()} keys")
+        title = getattr(app.screen, "HELP_TITLE", None)  # a screen pushed over a view's
+        return cls(screen_keys, title or f"{app.current_mode.capitalize()} keys")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
