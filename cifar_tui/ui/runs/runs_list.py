@@ -150,7 +150,8 @@ class RunsList(SteadyTable):
         if not self.size.width:
             return  # not laid out yet: on_resize shows them with the columns that fit
         keys = [key for key, _ in self.columns_shown]
-        self.marked = [name for name in self.marked if name in {run.name for run in runs}]
+        listed = {run.name for run in runs}
+        self.marked = [name for name in self.marked if name in listed]
         rows = [row_cells(run, keys, run.name in self.marked) for run in runs]
         if [[str(cell) for cell in row] for row in rows] != self._shown:
             self._shown = [[str(cell) for cell in row] for row in rows]
