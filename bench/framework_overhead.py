@@ -6,8 +6,9 @@ There is no GPU here, so this measures the proxy: both sides train a model whose
 negligible (uint8 image -> Rescaling -> Flatten -> Dense(10), 31k multiply-adds per image, no
 augmentation), so steps/s is all overhead:
 
-- **bare**: `model.fit` over the trainer's own tf.data pipeline, with only an epoch clock
-  (which leaves Keras's per-batch callback dispatch asynchronous, as a plain `fit` has it);
+- **bare**: `model.fit` over the trainer's own tf.data pipeline, optimizer and learning-rate
+  schedule, with only an epoch clock (which leaves Keras's per-batch callback dispatch
+  asynchronous, as a plain `fit` has it);
 - **trainer**: `cifar-tui train` itself (cli.main in the process), its network swapped for the
   same tiny model: recorder, events, stop checks, per-epoch evaluation and checkpoint as shipped.
 
@@ -19,6 +20,7 @@ many steps per call over the first value).
 
     .venv/bin/python bench/framework_overhead.py --data-dir ../shared/data [--rounds 4]
         [--train-size 32768] [--batch-size 32] [--epochs 4] [--steps-per-execution 1,16]
+        [--control]
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ BARE = TINY_MODEL + textwrap.dedent(
     from cifar_tui.core.data.cifar10 import load_cifar10
     from cifar_tui.core.data.locate import find_cifar10
     from cifar_tui.core.presets import preset
+    from cifar_tui.core.training.schedules import schedule_from_config
     config = preset("quick").replace(epochs=int(epochs), train_size=int(train_size),
                                      batch_size=int(batch), rotation_degrees=0.0,
                                      shift_fraction=0.0, horizontal_flip=False,
@@ -80,9 +83,9 @@ BARE = TINY_MODEL + textwrap.dedent(
     data = load_cifar10(find_cifar10(data_dir), train_size=config.train_size)
     keras.utils.set_random_seed(config.seed)
     model = tiny_model(config, M.compute_normalization(data.x_train, False))
-    M.compile_model(model, config, config.learning_rate)
-    model.steps_per_execution = int(spe)
     steps = len(data.x_train) // config.batch_size
+    M.compile_model(model, config, schedule_from_config(config, steps))  # the trainer's schedule
+    model.steps_per_execution = int(spe)
     dataset = P.training_dataset(data.x_train, data.y_train, batch_size=config.batch_size,
                                  seed=config.seed, augmentation=phases.augmentation_of(config),
                                  start_epoch=0, end_epoch=config.epochs)
@@ -121,6 +124,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--steps-per-execution", default="1,16", help="values compared, e.g. 1,16")
+    parser.add_argument(
+        "--control", action="store_true", help="also pair the bare side with itself"
+    )
     args = parser.parse_args()
     values = [int(value) for value in args.steps_per_execution.split(",")]
     # (name, (side, spe) of the reference, (side, spe) measured against it)
@@ -128,6 +134,8 @@ def main() -> None:
               ("bare", n), ("trainer", n)) for n in values]  # fmt: skip
     pairs += [(f"bare `model.fit`: {n} vs {values[0]} step(s) per call",
                ("bare", values[0]), ("bare", n)) for n in values[1:]]  # fmt: skip
+    if args.control:  # how far apart two identical sides land: the ratios' noise floor
+        pairs.append(("bare vs bare (A/A control)", ("bare", values[0]), ("bare", values[0])))
     measured: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in pairs}
     with tempfile.TemporaryDirectory() as models, ThreadPoolExecutor(2) as pool:
         for round_number in range(args.rounds):
