@@ -20,9 +20,10 @@ from cifar_tui.core.rundir.event_types import Batch, Event, Failed, Finished, Ru
 from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.naming import create_run_folder
+from cifar_tui.ui.common.formatting import format_duration
 from cifar_tui.ui.monitor.curves_pane import CurvesPane
 from cifar_tui.ui.monitor.epoch_table import BEST, EpochTable
-from cifar_tui.ui.monitor.progress_panel import ProgressPanel, bar, format_duration
+from cifar_tui.ui.monitor.progress_panel import ProgressPanel, bar
 from cifar_tui.ui.monitor.run_monitor import RunMonitor
 from cifar_tui.ui.monitor.run_status import Fact, RunStatus, status_lines
 from cifar_tui.ui.monitor.run_tail import messages_for_events

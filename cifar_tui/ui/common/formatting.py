@@ -73,3 +73,15 @@ def sparkline(
         level = round(min(1.0, max(0.0, fraction)) * (len(SPARK_CHARS) - 1))
         chars.append(SPARK_CHARS[level])
     return " " * (width - len(shown)) + "".join(chars)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'42s', '3m 05s', '2h 07m'; '-' when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "-"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"

@@ -12,22 +12,11 @@ from rich.text import Text
 from cifar_tui.core.analysis.compare import RunCurves, run_stats
 from cifar_tui.core.analysis.compare_data import ClassComparison
 from cifar_tui.core.rundir.runs_table import format_percent
+from cifar_tui.ui.common.formatting import format_duration
 
 STATS_COLUMNS = (("name", "run"), ("best", "best"), ("final", "final"),
                  ("best_epoch", "@epoch"), ("seconds", "time"))  # fmt: skip
 """(sort key, header) of the table's first columns; the differing settings follow."""
-
-
-def format_seconds(seconds: float | None) -> str:
-    """12s, 4m05s, 2h03m; "-" when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 def format_setting(value: Any) -> str:
@@ -52,7 +41,7 @@ def stats_cells(run: RunCurves, label: Text, fields: list[str]) -> list[str | Te
         format_percent(stats.best, digits=2),
         format_percent(stats.final, digits=2),
         epoch,
-        format_seconds(stats.seconds),
+        format_duration(stats.seconds),
         *(format_setting(run.config.get(name)) for name in fields),
     ]
 

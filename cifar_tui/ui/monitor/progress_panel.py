@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 
 from rich.table import Table
@@ -10,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from cifar_tui.core.rundir.event_types import Batch, EpochEnded, RunStarted
+from cifar_tui.ui.common.formatting import format_duration
 
 DONE, LEFT = "█", "░"
 """Bar cells; two shapes, so the bar reads with NO_COLOR too."""
@@ -20,18 +20,6 @@ def bar(fraction: float, width: int) -> str:
     width = max(width, 0)
     filled = round(min(max(fraction, 0.0), 1.0) * width)
     return DONE * filled + LEFT * (width - filled)
-
-
-def format_duration(seconds: float | None) -> str:
-    """'42s', '3m 05s', '2h 07m'; '-' when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "-"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
 class ProgressPanel(Widget):
