@@ -56,6 +56,8 @@ def evaluate(args: argparse.Namespace) -> int:
         data = load_data(getattr(args, "data_dir", None))
         images, labels, source = data.x_test, data.y_test, str(data.source)
     model = inference.load_model(path)
+    if getattr(args, "corruptions", False):
+        return _evaluate_corruptions(args, path, model, images, labels)
     result = inference.evaluate(model, images, labels)
     if args.json:
         print(
@@ -72,6 +74,35 @@ def evaluate(args: argparse.Namespace) -> int:
     else:
         print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}")
         print(f"{len(labels)} images from {source}; model {path}")
+    return 0
+
+
+def _evaluate_corruptions(
+    args: argparse.Namespace, path: Path, model: Any, images: Any, labels: Any
+) -> int:
+    """`evaluate --corruptions`: CIFAR-10-C-style accuracies, written beside a run's model."""
+    from cifar_tui.core.analysis.robustness_report import report_lines, write_report
+    from cifar_tui.core.training.robustness import evaluate_corruptions
+
+    count = getattr(args, "corruption_images", None)
+    if count is not None:
+        if count < 1:
+            raise UserError(f"--corruption-images {count} must be at least 1")
+        images, labels = images[:count], labels[:count]
+
+    def progress(line: str) -> None:
+        if not args.json and sys.stderr.isatty():
+            print(line, file=sys.stderr)
+
+    report = evaluate_corruptions(model, images, labels, str(path), progress)
+    in_run = (path.parent / "events.jsonl").is_file()
+    written = write_report(path.parent, report) if in_run else None
+    if args.json:
+        print(json.dumps({**report.to_json(), "written": str(written) if written else None}))
+    else:
+        print("\n".join(report_lines(report)))
+        if written:
+            print(f"wrote {written}")
     return 0
 
 
