@@ -31,7 +31,7 @@ from cifar_tui.core.rundir.summary import RunSummary
 from cifar_tui.ui.common.gpu_settings import GpuSettings
 from cifar_tui.ui.common.screenshot import ScreenshotKey
 from cifar_tui.ui.common.textual_internals import hold_painting, mode_is_built
-from cifar_tui.ui.compare.compare_handlers import CompareHandlers
+from cifar_tui.ui.compare.compare_handlers import CompareHandlers, RobustnessHandlers
 from cifar_tui.ui.config.queueing import queue_runs
 from cifar_tui.ui.dialogs.help_screen import HelpScreen
 from cifar_tui.ui.dialogs.quit_screen import QuitScreen
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from cifar_tui.ui.runs.runs_screen import RunsScreen
 
 
-class CifarApp(ScreenshotKey, CompareHandlers, App[None]):
+class CifarApp(ScreenshotKey, CompareHandlers, RobustnessHandlers, App[None]):
     """The terminal app; build it with `make_app`."""
 
     CSS_PATH = "cifar.tcss"

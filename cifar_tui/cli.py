@@ -77,18 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate on FOLDER/<class name>/*.png|jpg instead of CIFAR-10",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument(
-        "--corruptions",
-        action="store_true",
-        help="accuracy on CIFAR-10-C-style corrupted copies (JPEG, noise, blur, contrast, "
-        "brightness; severities 1-5); a run's result goes to RUN/corruptions.json",
-    )
-    evaluate.add_argument(
-        "--corruption-images",
-        type=int,
-        metavar="N",
-        help="with --corruptions: only the first N test images (quick checks)",
-    )
+    model_verbs.add_corruption_arguments(evaluate)
 
     predict = verbs.add_parser("predict", help="top-3 labels for image files")
     _add_common(predict)

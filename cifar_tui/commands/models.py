@@ -77,6 +77,22 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_corruption_arguments(evaluate: argparse.ArgumentParser) -> None:
+    """`evaluate`'s --corruptions and --corruption-images (cli.py calls this)."""
+    evaluate.add_argument(
+        "--corruptions",
+        action="store_true",
+        help="accuracy on CIFAR-10-C-style corrupted copies (JPEG, noise, blur, contrast, "
+        "brightness; severities 1-5); a run's result goes to RUN/corruptions.json",
+    )
+    evaluate.add_argument(
+        "--corruption-images",
+        type=int,
+        metavar="N",
+        help="with --corruptions: only the first N test images (quick checks)",
+    )
+
+
 def _evaluate_corruptions(
     args: argparse.Namespace, path: Path, model: Any, images: Any, labels: Any
 ) -> int:

@@ -55,6 +55,13 @@ def versus_view(run: RunFolder, other: RunFolder, data_dir: str | None) -> Scree
     return VersusScreen(run, other, data_dir)
 
 
+def robustness_view(run: RunFolder) -> Screen[Any]:
+    """Run `run`'s accuracy on corrupted test images, pushed over the monitor."""
+    from cifar_tui.ui.robustness.robustness_screen import RobustnessScreen
+
+    return RobustnessScreen(run)
+
+
 VIEWS: dict[str, Callable[[Path, str | None, GpuSettings], Screen[Any]]] = {
     "runs": runs_view,
     "monitor": monitor_view,

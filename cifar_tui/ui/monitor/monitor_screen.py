@@ -25,6 +25,8 @@ CURVES_HELP = (
     "(or CPU) busy % per epoch, mean and peak, under the loss"
 )
 
+ROBUSTNESS_HELP = "Robustness: accuracy on corrupted test images (evaluate --corruptions)"
+
 
 class MonitorScreen(Screen[None]):
     """Follows whichever run the app has open; switching runs restarts the tail.
@@ -37,6 +39,7 @@ class MonitorScreen(Screen[None]):
         Binding("r", "resume", "Resume"),
         Binding("v", "cycle_view", "Curves", tooltip=CURVES_HELP),
         Binding("g", "toggle_gpu", "GPU"),
+        Binding("c", "robustness", "Robust", show=False, tooltip=ROBUSTNESS_HELP),
     ]
 
     @dataclass
@@ -50,6 +53,12 @@ class MonitorScreen(Screen[None]):
         """Start a trainer that resumes the run from its checkpoint."""
 
         run: RunSummary
+
+    @dataclass
+    class RobustnessRequested(Message):
+        """Show the run's accuracy on corrupted test images (its corruptions.json)."""
+
+        run: RunFolder
 
     def __init__(self, gpu: GpuSettings) -> None:
         super().__init__()
@@ -128,3 +137,7 @@ class MonitorScreen(Screen[None]):
 
     def action_toggle_gpu(self) -> None:
         toggle_gpu_pane(self)
+
+    def action_robustness(self) -> None:
+        if self.shown is not None:
+            self.post_message(self.RobustnessRequested(self.shown))

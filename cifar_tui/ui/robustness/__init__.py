@@ -1,0 +1,1 @@
+"""The robustness view: a run's accuracy on corrupted test images (corruptions.json)."""
