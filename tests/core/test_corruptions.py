@@ -167,3 +167,16 @@ def test_report_lines_show_every_row_in_percent() -> None:
     assert lines[6].split() == ["clean", "91.00"]
     assert lines[7].split() == ["JPEG", "q75", "85.00"]
     assert lines[8].split() == ["mCA", "73.00"]
+
+
+@pytest.mark.parametrize("sigma", c.BLUR_SIGMAS)
+def test_blur_spreads_a_point_as_a_truncated_gaussian(sigma: float) -> None:
+    point = np.zeros((1, 32, 32, 3), np.uint8)
+    point[0, 16, 16] = 255
+    out = c.gaussian_blur(point, sigma)[0, :, :, 0].astype(float)
+    radius = int(4 * sigma + 0.5)  # scipy.ndimage's truncate=4 (skimage.filters.gaussian's)
+    weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    weights /= weights.sum()
+    expected = np.floor(255 * np.outer(weights, weights) + 1e-9)
+    assert np.array_equal(out[16 - radius : 17 + radius, 16 - radius : 17 + radius], expected)
+    assert out.sum() == expected.sum()  # nothing beyond the truncation radius

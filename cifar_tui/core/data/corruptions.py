@@ -80,10 +80,12 @@ def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
         pad[axis] = (radius, radius)
         padded = np.pad(unit, pad, mode="edge")
         length = unit.shape[axis]
-        unit = sum(
-            weight * np.take(padded, np.arange(i, i + length), axis=axis)
-            for i, weight in enumerate(kernel)
-        )
+        window = [slice(None)] * unit.ndim
+        blurred = np.zeros_like(unit)
+        for i, weight in enumerate(kernel):
+            window[axis] = slice(i, i + length)
+            blurred += weight * padded[tuple(window)]
+        unit = blurred
     return _to_uint8(unit)
 
 
