@@ -28,7 +28,13 @@ def command_hint(run_name: str) -> str:
 
 def accuracy_table(report: RobustnessReport, header: Style | None = None) -> Table:
     """Accuracy (%) per corruption and severity, with each corruption's mean."""
-    table = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, header_style=header or "bold")
+    table = Table(
+        box=None,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        show_edge=False,
+        header_style=header or "bold",
+    )
     table.add_column("corruption", width=LABEL_WIDTH - 1, no_wrap=True)
     for severity in SEVERITIES:
         table.add_column(f"s{severity}", justify="right", width=6)
