@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from cifar_tui.core.rundir.events import json_safe
 from cifar_tui.core.rundir.summary import RunSummary
 
 __all__ = ["format_percent", "format_runs_table", "format_when", "runs_as_json"]
@@ -63,7 +64,7 @@ def format_runs_table(runs: list[RunSummary]) -> str:
 
 
 def runs_as_json(runs: list[RunSummary]) -> list[dict[str, Any]]:
-    """The summaries as JSON-ready dicts (`cifar-tui runs --json`); paths become strings.
+    """The summaries as JSON-ready dicts (`cifar-tui runs --json`): paths as strings, tuples lists.
 
     Args:
         runs: the summaries.
@@ -71,4 +72,4 @@ def runs_as_json(runs: list[RunSummary]) -> list[dict[str, Any]]:
     Returns:
         One dict per run with every RunSummary field.
     """
-    return [{**dataclasses.asdict(run), "path": str(run.path)} for run in runs]
+    return [json_safe({**dataclasses.asdict(run), "path": str(run.path)}) for run in runs]
