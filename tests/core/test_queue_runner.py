@@ -105,7 +105,10 @@ def test_gpus_are_shared_out_and_a_run_started_by_hand_holds_its_gpu(
         lock.release()
     wait_until(lambda: idle(models), 60, "the queue to run")
     starts = {fields[0]: fields[2] for fields in log_lines(trainer_log, "start")}
-    assert starts == {"a": "1", "b": "0", "c": "0"}
+    # b (auto) takes GPU 0 once the hand-started run lets go, or GPU 1 if a has finished by the
+    # time the runner looks again (a loaded machine); c is pinned to GPU 0 either way.
+    assert starts["a"] == "1" and starts["c"] == "0" and starts["b"] in {"0", "1"}
+    assert len(log_lines(trainer_log, "start")) == 3  # each started once
 
 
 def test_a_trainer_that_fails_stays_queued_marked_failed(
