@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from cifar_tui import __version__
 from cifar_tui.commands import doctor as doctor_verb
@@ -42,30 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_app_options(parser, suppress=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_OneLineParser)
 
-    train = verbs.add_parser("train", help="train headless into a run folder (no TTY needed)")
-    _add_common(train)
-    train.add_argument("--config", type=Path, help="TOML config file (see a run's config.toml)")
-    train.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        help="start from this preset (default: recipe-2018, or the preset the --config file names)",
-    )
-    train.add_argument("--name", help="run folder name (default: date, time and preset)")
-    train.add_argument(
-        "--resume",
-        metavar="RUN",
-        help="continue RUN (a name or a path) from its "
-        "last checkpoint; --epochs may raise its epoch count",
-    )
-    train.add_argument(
-        "--worker-dir",
-        type=Path,
-        metavar="DIR",
-        help="--strategy multi-worker, on a worker that is not the chief (TF_CONFIG, or "
-        "SLURM_PROCID > 0): where its "
-        "scratch run folder goes (default: a temporary folder, removed after a clean exit)",
-    )
-    add_config_arguments(train)
+    _add_train_parser(verbs)
 
     evaluate = verbs.add_parser("evaluate", help="accuracy and loss of a run or model on test data")
     _add_common(evaluate)
@@ -109,6 +87,34 @@ def build_parser() -> argparse.ArgumentParser:
         _add_app_options(view)
         view.add_argument("run", metavar="RUN", help="run name or run folder")
     return parser
+
+
+def _add_train_parser(verbs: Any) -> None:
+    """The `train` subparser: its own options, then one flag per config field."""
+    train = verbs.add_parser("train", help="train headless into a run folder (no TTY needed)")
+    _add_common(train)
+    train.add_argument("--config", type=Path, help="TOML config file (see a run's config.toml)")
+    train.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="start from this preset (default: recipe-2018, or the preset the --config file names)",
+    )
+    train.add_argument("--name", help="run folder name (default: date, time and preset)")
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue RUN (a name or a path) from its "
+        "last checkpoint; --epochs may raise its epoch count",
+    )
+    train.add_argument(
+        "--worker-dir",
+        type=Path,
+        metavar="DIR",
+        help="--strategy multi-worker, on a worker that is not the chief (TF_CONFIG, or "
+        "SLURM_PROCID > 0): where its "
+        "scratch run folder goes (default: a temporary folder, removed after a clean exit)",
+    )
+    add_config_arguments(train)
 
 
 def _add_common(parser: argparse.ArgumentParser, suppress: bool = True) -> None:

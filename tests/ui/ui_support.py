@@ -45,12 +45,14 @@ async def wait_for(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for what the current screen loads in workers, so a screenshot is deterministic."""
     from cifar_tui.ui.common.gpu_pane import GpuPane
+    from cifar_tui.ui.config.device_hint import DeviceHint
     from cifar_tui.ui.monitor.curves_pane import CurvesPane
     from cifar_tui.ui.monitor.run_monitor import RunMonitor
     from cifar_tui.ui.runs.runs_list import RunsList
 
     screen = pilot.app.screen
     await wait_for(pilot, lambda: all(pane.status is not None for pane in screen.query(GpuPane)))
+    await wait_for(pilot, lambda: all(hint.status is not None for hint in screen.query(DeviceHint)))
     await wait_for(pilot, lambda: all(runs.scanned for runs in screen.query(RunsList)))
     for monitor in screen.query(RunMonitor):
         await wait_for(pilot, lambda m=monitor: m.run is None or m.loaded)

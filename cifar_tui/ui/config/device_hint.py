@@ -63,6 +63,11 @@ class DeviceHint(Static):
         self._devices = devices
         self._status: GpuStatus | None = None
 
+    @property
+    def status(self) -> GpuStatus | None:
+        """The latest NVML reading shown (None until the first one is in)."""
+        return self._status
+
     def on_mount(self) -> None:
         self.watch(self._devices, "value", self._show)
         self.set_interval(self._interval, self._poll)
