@@ -82,6 +82,12 @@ class TrainConfig:
     """The rate after each of lr_step_epochs (same length)."""
     warmup_epochs: float = _knob(0.0, "linear warm-up epochs (onecycle/cosine)", "[0, 10000]")
     """Linear warm-up for onecycle/cosine, in epochs (fractions allowed; capped at epochs)."""
+    whiten_bias: bool = _knob(False, "trainable bias on the whitening conv (airbench)")
+    """airbench nets: the whitening conv gets a bias that trains from 0 (its kernel stays the
+    frozen, data-derived basis), as airbench94 has."""
+    identity_init: bool = _knob(False, "identity init of each conv's first filters (airbench)")
+    """airbench nets: each 3x3 conv's first `in` filters start as the identity (Dirac) on their
+    own input channel, as airbench94 initialises them; the other filters keep Keras's init."""
     weight_decay: float = _knob(1e-4, "L2 weight decay on kernels", "[0, 1)")
     """L2 factor on conv and dense kernels (a loss term, as in the recipe)."""
     dropout: list[float] = _knob([0.2, 0.3, 0.4], "dropout per conv block (3 rates)", "[0, 1)")
@@ -100,6 +106,10 @@ class TrainConfig:
     """Pad-and-random-crop translation in pixels, with reflect padding; 0 = off."""
     cutout: int = _knob(0, "side of a random zeroed square (0 = off)", "[0, 32]")
     """Side in pixels of a square zeroed at a random place in each image; 0 = off."""
+    alternating_flip: bool = _knob(False, "alternate each image's flip by epoch (airbench)")
+    """With horizontal_flip: each image gets one coin, then is flipped on even epochs if it came
+    up heads and on odd epochs if not (airbench94's alternating flips), instead of a fresh coin
+    per epoch."""
     seed: int = _knob(0, "random seed", "[0, 2147483647]")
     """Seed for weights, shuffling, augmentation and the subset/hold-out draw."""
     mixed_precision: str = _knob("auto", "mixed precision", "auto|off|bf16|fp16")

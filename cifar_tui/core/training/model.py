@@ -92,20 +92,27 @@ def _recipe_body(x: Any, config: TrainConfig) -> Any:
 def _airbench_body(x: Any, config: TrainConfig, whitening: np.ndarray | None) -> Any:
     """airbench94's net: frozen 2x2 patch-whitening conv, three conv groups, max-pooled head."""
     regularizer = keras.regularizers.L2(config.weight_decay) if config.weight_decay else None
-    whiten = keras.layers.Conv2D(24, 2, padding="valid", use_bias=False, name="whiten")
+    bias = config.whiten_bias
+    whiten = keras.layers.Conv2D(24, 2, padding="valid", use_bias=bias, name="whiten")
     x = whiten(x)
     if whitening is not None:
-        whiten.set_weights([whitening])
-    whiten.trainable = False  # a fixed, data-derived basis; training it gains nothing
+        whiten.kernel.assign(whitening)
+    if bias:  # airbench94: the kernel stays the data-derived basis, its bias (from 0) trains
+        whiten.kernel.trainable = False
+    else:
+        whiten.trainable = False  # a fixed, data-derived basis; training it gains nothing
     x = keras.layers.Activation("gelu", name="whiten_gelu")(x)
     for group, (width, rate) in enumerate(
         zip(AIRBENCH_WIDTHS[config.architecture], config.dropout, strict=True), 1
     ):
         for layer in (1, 2):
-            x = keras.layers.Conv2D(
+            conv = keras.layers.Conv2D(
                 width, 3, padding="same", use_bias=False, kernel_regularizer=regularizer,
                 name=f"group{group}_conv{layer}",
-            )(x)  # fmt: skip
+            )  # fmt: skip
+            x = conv(x)
+            if config.identity_init:
+                conv.kernel.assign(identity_first_filters(conv.kernel.numpy()))
             if layer == 1:
                 x = keras.layers.MaxPooling2D(2, name=f"group{group}_pool")(x)
             # BatchNorm with only a trained bias (scale=False), as airbench does.
@@ -122,6 +129,16 @@ def _airbench_body(x: Any, config: TrainConfig, whitening: np.ndarray | None) ->
     )(x)
     # airbench scales logits by 1/9 (its `Mul(1/9)`): a cooler start for the softmax.
     return keras.layers.Rescaling(1.0 / 9.0, name="logit_scale")(x)
+
+
+def identity_first_filters(kernel: np.ndarray) -> np.ndarray:
+    """airbench94's Dirac init: a (kh, kw, in, out) kernel whose first `in` filters pass their
+    own input channel through unchanged (centre tap 1, all else 0); the rest are kept."""
+    kernel = np.array(kernel, copy=True)
+    channels = kernel.shape[2]
+    kernel[..., :channels] = 0.0
+    kernel[kernel.shape[0] // 2, kernel.shape[1] // 2, range(channels), range(channels)] = 1.0
+    return kernel
 
 
 def whitening_kernel(

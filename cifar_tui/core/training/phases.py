@@ -161,6 +161,7 @@ def augmentation_of(config: TrainConfig) -> pipeline.Augmentation:
         horizontal_flip=config.horizontal_flip,
         crop_padding=config.crop_padding,
         cutout=config.cutout,
+        alternating_flip=config.alternating_flip,
     )
 
 

@@ -29,6 +29,8 @@ class Augmentation:
     horizontal_flip: bool = False
     crop_padding: int = 0
     cutout: int = 0
+    alternating_flip: bool = False
+    """With horizontal_flip: airbench's alternating flips instead of a fresh coin per batch."""
 
     @property
     def needs_transform(self) -> bool:
@@ -163,6 +165,8 @@ def training_dataset(
     all_images = shared_tensor(images)
     all_labels = tf.constant(labels.astype(np.int32))
     count = len(images)
+    alternate = augmentation.horizontal_flip and augmentation.alternating_flip
+    first_flips = alternating_flip_bits(count, seed) if alternate else None
 
     def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
         order = tf.argsort(tf.random.stateless_uniform([count], tf.stack([seed, epoch])))
@@ -176,6 +180,8 @@ def training_dataset(
         batch_labels = tf.one_hot(tf.gather(all_labels, index), NUM_CLASSES)
         batch_seed = tf.stack([tf.cast(seed, tf.int64) + 1, epoch * 1_000_003 + step])
         draws = augmentation_draws(tf.shape(batch_images), batch_seed, augmentation)
+        if first_flips is not None:
+            draws = with_alternating_flips(draws, first_flips, index, epoch)
         if on_device:
             return batch_images, batch_labels, draws
         return apply_augmentation(batch_images, draws, augmentation), batch_labels
@@ -191,6 +197,25 @@ def training_dataset(
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
     return dataset.with_options(options)
+
+
+def alternating_flip_bits(count: int, seed: int) -> tf.Tensor:
+    """Each training image's own coin (bool, (count,)): whether it is flipped on even epochs.
+
+    airbench94 flips a random half of the images once, then mirrors every image on odd epochs,
+    so each image is seen both ways in every pair of epochs. A stateless draw from the seed alone,
+    indexed by the image's place in the training set, gives resumed runs the same flips.
+    """
+    return tf.random.stateless_uniform([count], tf.constant([seed, 2**31 - 2], tf.int64)) < 0.5
+
+
+def with_alternating_flips(
+    draws: tf.Tensor, first_flips: tf.Tensor, index: tf.Tensor, epoch: tf.Tensor
+) -> tf.Tensor:
+    """`draws` with its flip column replaced: image `index`'s coin, inverted on odd epochs."""
+    odd = tf.equal(tf.math.floormod(tf.cast(epoch, tf.int64), 2), 1)
+    flips = tf.cast(tf.not_equal(tf.gather(first_flips, index), odd), tf.float32)
+    return tf.concat([draws[:, :8], flips[:, None], draws[:, 9:]], axis=1)
 
 
 def augment_in_train_step(model: Any, augmentation: Augmentation) -> None:
