@@ -88,6 +88,12 @@ class TrainConfig:
     identity_init: bool = _knob(False, "identity init of each conv's first filters (airbench)")
     """airbench nets: each 3x3 conv's first `in` filters start as the identity (Dirac) on their
     own input channel, as airbench94 initialises them; the other filters keep Keras's init."""
+    bias_lr_scale: float = _knob(1.0, "BatchNorm-bias learning-rate multiplier (sgd)", "(0, 1000]")
+    """The BatchNorm biases train at this multiple of the rate (airbench94: 64); sgd only
+    (core/training/airbench_sgd.py)."""
+    lookahead: bool = _knob(False, "Lookahead: slow weights every 5 steps (sgd, airbench)")
+    """airbench94's Lookahead: every 5 steps the weights are pulled to slow weights that trail
+    them, and the run ends on the slow weights; sgd only (core/training/airbench_sgd.py)."""
     weight_decay: float = _knob(1e-4, "L2 weight decay on kernels", "[0, 1)")
     """L2 factor on conv and dense kernels (a loss term, as in the recipe)."""
     dropout: list[float] = _knob([0.2, 0.3, 0.4], "dropout per conv block (3 rates)", "[0, 1)")
@@ -161,6 +167,15 @@ class TrainConfig:
                 rule = f"names {len(gpus)} GPUs but strategy one-device trains on one"
                 fix = "give one index, or strategy mirrored for one replica per GPU"
                 yield FieldProblem("devices", f"devices {self.devices} {rule}: {fix}")
+        sgd_only = {"optimizer", "bias_lr_scale", "lookahead"}
+        if (
+            not sgd_only & bad
+            and self.optimizer != "sgd"
+            and (self.bias_lr_scale != 1.0 or self.lookahead)
+        ):
+            rule = "bias_lr_scale and lookahead need optimizer sgd"
+            yield FieldProblem("optimizer", f"{rule}: set optimizer sgd, or bias_lr_scale 1 and "
+                               "lookahead off")  # fmt: skip
         if self.lr_schedule != "step" or "lr_step_epochs" in bad:
             return
         if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):

@@ -61,6 +61,8 @@ OUT_OF_RANGE = [
     ("shift_fraction", 0.75, "shift_fraction must be >= 0 and <= 0.5 (got 0.75)"),
     ("crop_padding", 9, "crop_padding must be >= 0 and <= 8 (got 9)"),
     ("cutout", 33, "cutout must be >= 0 and <= 32 (got 33)"),
+    ("bias_lr_scale", 0.0, "bias_lr_scale must be > 0 and <= 1000 (got 0.0)"),
+    ("bias_lr_scale", 1001.0, "bias_lr_scale must be > 0 and <= 1000 (got 1001.0)"),
     ("seed", -1, "seed must be >= 0 and <= 2147483647 (got -1)"),
     ("seed", 2**31, "seed must be >= 0 and <= 2147483647 (got 2147483648)"),
     ("mixed_precision", "int8",

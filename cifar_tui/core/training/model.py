@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from cifar_tui.core.config import TrainConfig
+from cifar_tui.core.training.airbench_sgd import AirbenchSGD
 from cifar_tui.core.training.keras2_rmsprop import Keras2RMSprop
 
 NUM_CLASSES = 10
@@ -163,7 +164,13 @@ def whitening_kernel(
 def compile_model(model: keras.Model, config: TrainConfig, schedule: Any) -> None:
     """Attach the optimizer, loss and metrics the config names (and jit; steps_per_execution is
     set for each fit: execution.use_steps_per_execution)."""
-    if config.optimizer == "sgd":
+    if config.optimizer == "sgd" and (config.bias_lr_scale != 1.0 or config.lookahead):
+        optimizer = AirbenchSGD(
+            schedule, momentum=config.momentum, nesterov=config.nesterov,
+            bias_lr_scale=config.bias_lr_scale, lookahead_every=5 if config.lookahead else 0,
+            total_steps=getattr(schedule, "total_steps", 1),
+        )  # fmt: skip
+    elif config.optimizer == "sgd":
         optimizer = keras.optimizers.SGD(
             schedule, momentum=config.momentum, nesterov=config.nesterov
         )
