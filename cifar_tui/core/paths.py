@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 from cifar_tui.core.errors import UserError
@@ -67,8 +68,8 @@ def require_dir(
     Args:
         path: the path typed.
         what: how the user named it (a flag such as --models-dir, or RUN).
-        create: a missing folder is fine if it can be created (tried, then removed again, so
-            a later error leaves nothing behind).
+        create: a missing folder is fine if it can be created (probed beside it, so a later
+            error leaves nothing behind and processes sharing the folder do not race).
         missing_ok: a missing folder is fine as it is (a reader that finds nothing there).
         fix: what to give instead, the end of the message.
 
@@ -106,16 +107,20 @@ def _missing_folders(path: Path, what: str) -> list[Path]:
 
 
 def _probe_create(missing: list[Path], path: Path, what: str) -> None:
-    created: list[Path] = []
+    """Whether the outermost missing folder could be made, by making a private sibling of it.
+
+    The real path is never created or removed here: processes that share a folder (the workers
+    of one multi-worker run, a queue runner and its trainers) check it at the same moment, and a
+    probe that made and removed the real folder made another process's probe fail (it exists)
+    or removed the folder under another process's feet.
+    """
+    outermost = missing[-1]
+    probe = outermost.parent / f".{outermost.name[:40]}.probe-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        for folder in reversed(missing):  # outermost first
-            folder.mkdir()
-            created.append(folder)
+        probe.mkdir()
     except OSError as error:
         raise UserError(
             f"{what} {path} cannot be created ({error.strerror}); give a folder you can write to"
         ) from None
-    finally:
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+    with contextlib.suppress(OSError):
+        probe.rmdir()

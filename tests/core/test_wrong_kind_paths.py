@@ -142,3 +142,39 @@ def test_a_special_file_is_neither_file_nor_folder(tmp_path: Path) -> None:
     for check in (require_path, require_file, require_dir):
         with pytest.raises(UserError, match="not a regular file or folder"):
             check(fifo, "--data-dir")
+
+
+def test_processes_that_share_a_missing_folder_can_check_it_at_once(tmp_path: Path) -> None:
+    """The workers of one run check --models-dir at the same moment: none may be refused."""
+    import threading
+
+    shared = tmp_path / "models" / "nested"
+    errors: list[Exception] = []
+    start = threading.Barrier(8)
+
+    def check() -> None:
+        start.wait()
+        for _ in range(50):
+            try:
+                require_dir(shared, "--models-dir", create=True)
+            except UserError as error:
+                errors.append(error)
+
+    def create_it() -> None:
+        start.wait()
+        shared.mkdir(parents=True, exist_ok=True)  # a trainer creating its run folder meanwhile
+
+    threads = [threading.Thread(target=check) for _ in range(7)]
+    threads.append(threading.Thread(target=create_it))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert shared.is_dir()  # nobody removed what the trainer made
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["nested"]  # no probe left
+
+
+def test_a_creatable_folder_is_checked_without_being_made(tmp_path: Path) -> None:
+    require_dir(tmp_path / "a" / "b", "--models-dir", create=True)
+    assert list(tmp_path.iterdir()) == []
