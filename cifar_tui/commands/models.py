@@ -59,20 +59,24 @@ def evaluate(args: argparse.Namespace) -> int:
     if getattr(args, "corruptions", False):
         return _evaluate_corruptions(args, path, model, images, labels)
     result = inference.evaluate(model, images, labels)
+    # A model with test-time views reports their figure (what it gives back), the single
+    # view beside it.
+    views, single = inference.single_view_result(model, images, labels)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "model": str(path),
-                    "data": source,
-                    "images": len(labels),
-                    "accuracy": result.accuracy,
-                    "loss": result.loss,
-                }
-            )
-        )
+        report = {
+            "model": str(path),
+            "data": source,
+            "images": len(labels),
+            "accuracy": result.accuracy,
+            "loss": result.loss,
+        }
+        if single is not None:
+            report.update(tta=views, single_view_accuracy=single.accuracy)
+        print(json.dumps(report))
     else:
         print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}")
+        if single is not None:
+            print(f"{views} test-time views; single view: {100 * single.accuracy:.3f}")
         print(f"{len(labels)} images from {source}; model {path}")
     return 0
 

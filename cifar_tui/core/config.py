@@ -116,6 +116,10 @@ class TrainConfig:
     """With horizontal_flip: each image gets one coin, then is flipped on even epochs if it came
     up heads and on odd epochs if not (airbench94's alternating flips), instead of a fresh coin
     per epoch."""
+    tta: str = _knob("off", "test-time augmentation in model.keras", "off|flip|flip-translate")
+    """Views averaged at test time, built into model.keras (core/training/tta.py): the image and
+    its mirror (flip), plus both shifted one pixel (flip-translate, airbench94's 6 views). The
+    run's final test accuracy is the averaged one, with the single view beside it."""
     seed: int = _knob(0, "random seed", "[0, 2147483647]")
     """Seed for weights, shuffling, augmentation and the subset/hold-out draw."""
     mixed_precision: str = _knob("auto", "mixed precision", "auto|off|bf16|fp16")

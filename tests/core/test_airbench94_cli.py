@@ -36,6 +36,9 @@ def test_airbench94_trains_and_evaluate_prints_its_own_figure(
     config = (models / "ab" / "config.toml").read_text()
     assert "lookahead = true" in config and "alternating_flip = true" in config
     finished = raw_events(models / "ab" / "events.jsonl")[-1]
+    # The reported figure is model.keras's: its six test-time views, the single view beside it.
+    assert finished["tta"] == "flip-translate" and 0 <= finished["single_view_accuracy"] <= 1
+    assert "flip-translate test-time views; single view" in result.stdout
     report = cli("evaluate", "ab", "--models-dir", models, "--data-dir", cifar_archive, "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["accuracy"] == pytest.approx(
@@ -43,6 +46,8 @@ def test_airbench94_trains_and_evaluate_prints_its_own_figure(
     )
     text = cli("evaluate", models / "ab", "--data-dir", cifar_archive)
     assert text.stdout.startswith(f"Test result: {100 * finished['test_accuracy']:.3f} loss: ")
+    single = f"single view: {100 * finished['single_view_accuracy']:.3f}"
+    assert single in text.stdout.splitlines()[1]
 
 
 def test_airbench94_stopped_and_resumed_matches_an_uninterrupted_run(

@@ -63,6 +63,7 @@ OUT_OF_RANGE = [
     ("cutout", 33, "cutout must be >= 0 and <= 32 (got 33)"),
     ("bias_lr_scale", 0.0, "bias_lr_scale must be > 0 and <= 1000 (got 0.0)"),
     ("bias_lr_scale", 1001.0, "bias_lr_scale must be > 0 and <= 1000 (got 1001.0)"),
+    ("tta", "five-crop", "tta must be one of off, flip, flip-translate (got 'five-crop')"),
     ("seed", -1, "seed must be >= 0 and <= 2147483647 (got -1)"),
     ("seed", 2**31, "seed must be >= 0 and <= 2147483647 (got 2147483648)"),
     ("mixed_precision", "int8",

@@ -153,6 +153,9 @@ class PredictionsSaved(Event):
     epoch: int | None = None
     test_accuracy: float | None = None
     test_loss: float | None = None
+    tta: str | None = None
+    """Test-time views averaged (tta.py); None: the single view."""
+    single_view_accuracy: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +166,9 @@ class Finished(Event):
     epoch: int | None = None
     test_accuracy: float | None = None
     test_loss: float | None = None
+    tta: str | None = None
+    """Test-time views averaged (tta.py); None: the single view."""
+    single_view_accuracy: float | None = None
     seconds: float | None = None
 
 

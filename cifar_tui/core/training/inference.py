@@ -50,6 +50,16 @@ def evaluate(model: Any, images: np.ndarray, labels: np.ndarray) -> EvaluationRe
     return evaluate_probabilities(predict_probabilities(model, images, PREDICT_BATCH_SIZE), labels)
 
 
+def single_view_result(model: Any, images: np.ndarray, labels: np.ndarray) -> tuple[str, Any]:
+    """A model with test-time views (tta.py): its level and the accuracy of the network alone;
+    ("off", None) for a plain network."""
+    from cifar_tui.core.training import tta
+
+    level = tta.tta_level(model)
+    single = tta.single_view(model) if level != "off" else None
+    return level, (evaluate(single, images, labels) if single is not None else None)
+
+
 def top_labels(model: Any, images: list[np.ndarray], k: int = 3) -> list[list[tuple[str, float]]]:
     """For each image, the `k` most probable class names with their probabilities."""
     batch = np.stack(images).astype(np.uint8)

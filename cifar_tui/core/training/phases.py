@@ -19,7 +19,7 @@ from cifar_tui.core.rundir import checkpoints
 from cifar_tui.core.rundir.artifacts import save_augmentation_preview
 from cifar_tui.core.rundir.atomic import remove_temp_files
 from cifar_tui.core.rundir.folder import AUGMENTATION_PREVIEW_FILE, RunFolder
-from cifar_tui.core.training import distribution, execution, pipeline
+from cifar_tui.core.training import distribution, execution, pipeline, tta
 from cifar_tui.core.training import model as model_lib
 from cifar_tui.core.training.checks import check_batch_fits, check_epochs_left, held_out_count
 from cifar_tui.core.training.metrics import EvaluationResult
@@ -67,8 +67,10 @@ class Models:
     """The model being trained, its uncompiled twin for model.keras, and how they normalize."""
 
     model: Any
+    inference_net: Any
+    """No optimizer or schedule, so plain Keras loads model.keras; takes the trained weights."""
     inference_model: Any
-    """No optimizer or schedule, so plain Keras loads model.keras."""
+    """What model.keras holds: `inference_net`, wrapped in the config's test-time views."""
     normalization: model_lib.Normalization
     schedule: TrainingSchedule
 
@@ -149,8 +151,9 @@ def build_or_restore(
             distribution.patch_keras_for_multi_worker(runtime.tf)
         if latest:
             checkpoints.restore_checkpoint(run.checkpoint_dir, latest, model)
-        inference_model = model_lib.build_model(config, normalization, whitening)
-    return Models(model, inference_model, normalization, schedule)
+        inference_net = model_lib.build_model(config, normalization, whitening)
+        inference_model = tta.with_tta(inference_net, config.tta)
+    return Models(model, inference_net, inference_model, normalization, schedule)
 
 
 def augmentation_of(config: TrainConfig) -> pipeline.Augmentation:

@@ -21,7 +21,11 @@ from cifar_tui.core.rundir.artifacts import save_predictions
 from cifar_tui.core.rundir.atomic import atomic_path
 from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.folder import RunFolder
-from cifar_tui.core.training.metrics import EvaluationResult
+from cifar_tui.core.training.metrics import (
+    EvaluationResult,
+    evaluate_probabilities,
+    predict_probabilities,
+)
 from cifar_tui.core.training.stopping import AgreedStop, StopRequest
 
 # OSError numbers that mean "no room": a full disk, or the user's quota.
@@ -40,8 +44,10 @@ class RunSaver:
     events: EventWriter
     model: Any
     """The compiled model being trained (its weights and optimizer go into the checkpoint)."""
+    inference_net: Any
+    """An uncompiled twin of `model`: no optimizer or schedule, so plain Keras loads it."""
     inference_model: Any
-    """An uncompiled twin for model.keras: no optimizer or schedule, so plain Keras loads it."""
+    """What model.keras holds: `inference_net`, or it inside test-time views (tta.py)."""
     normalization_mean: list[float]
     normalization_std: list[float]
     stop: StopRequest | AgreedStop
@@ -61,7 +67,7 @@ class RunSaver:
         self.events.append(
             "checkpoint_saved", epoch=epoch, step=step, path=str(path.relative_to(run.path))
         )
-        self.inference_model.set_weights(self.model.get_weights())
+        self.inference_net.set_weights(self.model.get_weights())
         with saving(run.model_path.name, run), atomic_path(run.model_path) as temporary:
             self.inference_model.save(temporary)
         if test_result is not None:
@@ -75,6 +81,24 @@ class RunSaver:
                 test_accuracy=test_result.accuracy,
                 test_loss=test_result.loss,
             )
+
+    def save_views(
+        self, epoch: int, images: Any, labels: Any, tta: str, single_view: EvaluationResult
+    ) -> EvaluationResult:
+        """Predict the test set through model.keras's test-time views (the weights `save` set)
+        and save those predictions: the figure a user gets back from model.keras."""
+        result = evaluate_probabilities(predict_probabilities(self.inference_model, images), labels)
+        with saving(self.run.predictions_path.name, self.run):
+            save_predictions(self.run.predictions_path, result.probabilities, result.labels, epoch)
+        self.events.append(
+            "predictions_saved",
+            epoch=epoch,
+            test_accuracy=result.accuracy,
+            test_loss=result.loss,
+            tta=tta,
+            single_view_accuracy=single_view.accuracy,
+        )
+        return result
 
     def save_epoch(self, epoch: int, test_result: EvaluationResult) -> None:
         """An epoch ended: save it with its test-set predictions."""

@@ -135,6 +135,7 @@ def _train(
         run,
         events,
         models.model,
+        models.inference_net,
         models.inference_model,
         list(normalization.mean),
         list(normalization.std),
@@ -223,15 +224,24 @@ def _finish(
         )
         # The kill may have come before model.keras or predictions.npz was saved.
         saver.save(epoch_done, 0, result)
+    views: dict[str, object] = {}
+    if config.tta != "off":  # report what model.keras gives back: its averaged views
+        single = result
+        result = saver.save_views(epoch_done, data.x_test, data.y_test, config.tta, single)
+        views = {"tta": config.tta, "single_view_accuracy": single.accuracy}
     saver.events.append(
         "finished",
         epoch=epoch_done,
         test_accuracy=result.accuracy,
         test_loss=result.loss,
         seconds=time.time() - started,
+        **views,
     )
     # The recipe's own closing line.
-    print(f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}", flush=True)
+    line = f"Test result: {100 * result.accuracy:.3f} loss: {result.loss:.3f}"
+    if views:
+        line += f" ({config.tta} test-time views; single view {100 * single.accuracy:.3f})"
+    print(line, flush=True)
     return TrainingOutcome("finished", 0, result.accuracy)
 
 
