@@ -61,7 +61,10 @@ def with_tta(net: keras.Model, level: str) -> keras.Model:
     image = keras.Input(net.input_shape[1:], dtype="uint8", name="image")
     flips = [_flip_mean(image, logits, shift=0, name="view")]
     if level == "flip-translate":
-        shifted = [_flip_mean(image, logits, shift, "down" if shift > 0 else "up") for shift in (1, -1)]
+        # One pixel down-right and one up-left: airbench's two reflect-padded crops.
+        shifted = [
+            _flip_mean(image, logits, shift, name) for shift, name in ((1, "down"), (-1, "up"))
+        ]
         translated = keras.layers.Average(name="translate_mean")(shifted)
         flips = [keras.layers.Average(name="tta_mean")([flips[0], translated])]
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(
