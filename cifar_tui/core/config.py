@@ -116,6 +116,10 @@ class TrainConfig:
     """With horizontal_flip: each image gets one coin, then is flipped on even epochs if it came
     up heads and on odd epochs if not (airbench94's alternating flips), instead of a fresh coin
     per epoch."""
+    jpeg_augment: float = _knob(0.0, "share of training images JPEG-compressed", "[0, 1]")
+    """Share of training images JPEG-compressed and decoded at a random quality from 40 to 95
+    before the other augmentation (core/training/jpeg_augment.py), for accuracy on JPEG
+    images; 0 = off."""
     tta: str = _knob("off", "test-time augmentation in model.keras", "off|flip|flip-translate")
     """Views averaged at test time, built into model.keras (core/training/tta.py): the image and
     its mirror (flip), plus both shifted one pixel (flip-translate, airbench94's 6 views). The

@@ -63,6 +63,7 @@ OUT_OF_RANGE = [
     ("cutout", 33, "cutout must be >= 0 and <= 32 (got 33)"),
     ("bias_lr_scale", 0.0, "bias_lr_scale must be > 0 and <= 1000 (got 0.0)"),
     ("bias_lr_scale", 1001.0, "bias_lr_scale must be > 0 and <= 1000 (got 1001.0)"),
+    ("jpeg_augment", 1.5, "jpeg_augment must be >= 0 and <= 1 (got 1.5)"),
     ("tta", "five-crop", "tta must be one of off, flip, flip-translate (got 'five-crop')"),
     ("seed", -1, "seed must be >= 0 and <= 2147483647 (got -1)"),
     ("seed", 2**31, "seed must be >= 0 and <= 2147483647 (got 2147483648)"),
@@ -184,10 +185,27 @@ def test_quick_is_the_recipe_shortened() -> None:
     assert (preset("quick").epochs, preset("quick").train_size) == (3, 5000)
 
 
+# What recipe-tuned may change: the training, never the seed's network (issue 16).
+TRAINING_FIELDS = {
+    "preset", "epochs", "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
+    "lr_time_decay", "lr_schedule", "lr_step_epochs", "lr_step_values", "warmup_epochs",
+    "weight_decay", "label_smoothing", "rotation_degrees", "shift_fraction", "horizontal_flip",
+    "crop_padding", "cutout",
+}  # fmt: skip
+
+
+def test_recipe_tuned_changes_only_the_training_of_the_seed_network() -> None:
+    tuned, seed = preset("recipe-tuned"), TrainConfig()
+    changed = {k for k, v in tuned.to_dict().items() if v != getattr(seed, k)}
+    assert changed <= TRAINING_FIELDS and "architecture" not in changed
+    assert (tuned.dropout, tuned.batch_norm_momentum) == (seed.dropout, seed.batch_norm_momentum)
+    assert tuned.epochs <= 125 and tuned.tta == "off"
+
+
 def test_unknown_preset_lists_known_ones() -> None:
     with pytest.raises(ConfigError) as raised:
         preset("fsat")
-    known = "airbench94, fast, quick, recipe-2018"
+    known = "airbench94, fast, quick, recipe-2018, recipe-tuned"
     assert str(raised.value) == f"unknown preset 'fsat' (known: {known})"
     assert raised.value.field == "preset" and isinstance(raised.value, UserError)
 

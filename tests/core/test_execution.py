@@ -61,10 +61,13 @@ AUGMENTATIONS = [
     Augmentation(horizontal_flip=True, crop_padding=2),  # fast
     Augmentation(crop_padding=4, cutout=8),
     Augmentation(),
+    Augmentation(jpeg_fraction=0.5, horizontal_flip=True),  # JPEG in the pipeline either way
 ]
 
 
-@pytest.mark.parametrize("augmentation", AUGMENTATIONS, ids=["recipe", "fast", "cutout", "none"])
+@pytest.mark.parametrize(
+    "augmentation", AUGMENTATIONS, ids=["recipe", "fast", "cutout", "none", "jpeg"]
+)
 def test_the_device_path_makes_the_same_batches_as_the_cpu_path(
     augmentation: Augmentation,
 ) -> None:

@@ -111,8 +111,9 @@ def _images(n: int = 8) -> np.ndarray:
         Augmentation(15.0, 0.1, True),
         Augmentation(crop_padding=2, horizontal_flip=True),
         Augmentation(cutout=8),
+        Augmentation(jpeg_fraction=0.5, crop_padding=2),
     ],
-    ids=["none", "recipe", "crop-flip", "cutout"],
+    ids=["none", "recipe", "crop-flip", "cutout", "jpeg"],
 )  # fmt: skip
 def test_augmentation_keeps_uint8_and_is_deterministic(augmentation: Augmentation) -> None:
     images = tf.constant(_images())

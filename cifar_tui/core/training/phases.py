@@ -165,6 +165,7 @@ def augmentation_of(config: TrainConfig) -> pipeline.Augmentation:
         crop_padding=config.crop_padding,
         cutout=config.cutout,
         alternating_flip=config.alternating_flip,
+        jpeg_fraction=config.jpeg_augment,
     )
 
 

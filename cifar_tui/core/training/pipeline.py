@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from cifar_tui.core.data import host_memory
+from cifar_tui.core.training.jpeg_augment import jpeg_some
 
 NUM_CLASSES = 10
 
@@ -31,6 +32,8 @@ class Augmentation:
     cutout: int = 0
     alternating_flip: bool = False
     """With horizontal_flip: airbench's alternating flips instead of a fresh coin per batch."""
+    jpeg_fraction: float = 0.0
+    """Share of images JPEG round-tripped first (jpeg_augment.py); on the CPU either way."""
 
     @property
     def needs_transform(self) -> bool:
@@ -48,6 +51,8 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation
     Rotation, shift and pad-crop are one projective transform, so each image is resampled once.
     The recipe's ImageDataGenerator filled with the nearest edge pixel; pad-and-crop reflects.
     """
+    if augmentation.jpeg_fraction:
+        images = jpeg_some(images, seed, augmentation.jpeg_fraction)
     draws = augmentation_draws(tf.shape(images), seed, augmentation)
     return apply_augmentation(images, draws, augmentation)
 
@@ -179,6 +184,8 @@ def training_dataset(
         batch_images = tf.gather(all_images, index)
         batch_labels = tf.one_hot(tf.gather(all_labels, index), NUM_CLASSES)
         batch_seed = tf.stack([tf.cast(seed, tf.int64) + 1, epoch * 1_000_003 + step])
+        if augmentation.jpeg_fraction:  # CPU-only ops: here, before the rest, in both modes
+            batch_images = jpeg_some(batch_images, batch_seed, augmentation.jpeg_fraction)
         draws = augmentation_draws(tf.shape(batch_images), batch_seed, augmentation)
         if first_flips is not None:
             draws = with_alternating_flips(draws, first_flips, index, epoch)
