@@ -118,10 +118,23 @@ def test_each_run_keeps_its_own_pauses_flag(
     monkeypatch.setattr(
         "sys.argv",
         ["time_to_accuracy.py", str(tmp_path / "a"), str(tmp_path / "b"),
-         "--pauses", "a=100:500", "--pauses", "b=100:500"],
+         "--pauses", "a=100:500", "--pauses", "b=100:500", "--targets", "0.85,0.90"],
     )  # fmt: skip
     bench.main()
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| a ")
             or line.startswith("| b ")]  # fmt: skip
     # 85% at epoch 2 after 2 minutes, 90% at epoch 3 after 3, for both runs.
-    assert [row.split(" | ")[4:6] for row in rows] == [["2, 2.0", "3, 3.0"]] * 2
+    assert [row.split(" | ")[5:7] for row in rows] == [["2, 2.0", "3, 3.0"]] * 2
+
+
+def test_a_finished_run_with_test_time_views_reports_them(tmp_path: Path) -> None:
+    events = [
+        {"type": "epoch_ended", "time": 61.0, "epoch": 1, "test_accuracy": 0.93, "seconds": 60.0},
+        {"type": "finished", "time": 70.0, "epoch": 1, "test_accuracy": 0.9412, "seconds": 69.0,
+         "tta": "flip-translate", "single_view_accuracy": 0.93},
+    ]  # fmt: skip
+    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    final = bench.read_final(tmp_path)
+    assert final is not None and final.label() == "94.12% (flip-translate; single view 93.00%)"
+    (tmp_path / "events.jsonl").write_text(json.dumps(events[0]) + "\n")
+    assert bench.read_final(tmp_path) is None  # not finished (yet)
