@@ -348,3 +348,21 @@ async def test_a_failed_run_on_a_short_screen_shows_its_epochs(
         assert app.screen.query_one(CurvesPane).display == curves_shown
         # Its border, the header and both epochs (at 80x24 the curves left it the header only).
         assert table.region.height >= 4
+
+
+async def test_a_figure_through_test_time_views_shows_the_single_view_beside_it(
+    app_factory: Callable[..., CifarApp], models_dir: Path
+) -> None:
+    run = create_run_folder(models_dir, "views")
+    writer = EventWriter(run.events_path, fsync=False)
+    for event in fake_events("finished", 3, 3, seed=2):
+        event = dict(event)
+        if event["type"] == "finished":
+            event.update(test_accuracy=0.9412, tta="flip-translate", single_view_accuracy=0.9333)
+        writer.append(event.pop("type"), **event)
+    app = app_factory(open_run="views", start_screen="monitor")
+    async with app.run_test(size=(200, 40)) as pilot:
+        monitor = app.screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: monitor.loaded and monitor.status == "finished")
+        await pilot.pause()
+        assert "test acc 94.12% (single view 93.33%)" in app.screen.query_one(RunStatus).text

@@ -51,6 +51,7 @@ class RunMonitor(Widget):
         self._started: RunStarted | None = None
         self._last: Event | None = None
         self._test_accuracy: float | None = None
+        self._single_view: float | None = None  # beside a figure through test-time views
         self._notes: list[str] = []
         self._tail_worker: Worker[None] | None = None
         self._alive = False
@@ -89,7 +90,7 @@ class RunMonitor(Widget):
         """Follow `run` from the start of its events (None: show nothing)."""
         self.run = run
         self._follow += 1
-        self._started, self._last, self._test_accuracy = None, None, None
+        self._started, self._last, self._test_accuracy, self._single_view = None, None, None, None
         self._notes = []
         self._alive, self.launching, self.launch_error = False, launching, None
         self.loaded = False
@@ -140,7 +141,7 @@ class RunMonitor(Widget):
                 self.query_one(EpochTable).truncate(event.initial_epoch)
             self.query_one(ProgressPanel).started(event)
         elif isinstance(event, PredictionsSaved):
-            self._note_test_accuracy(event.test_accuracy)
+            self._note_test_accuracy(event.test_accuracy, event.single_view_accuracy)
         self._show_status()
 
     def on_epoch_ended(self, message: EpochEnded) -> None:
@@ -163,7 +164,8 @@ class RunMonitor(Widget):
     def on_run_finished(self, message: RunFinished) -> None:
         if self._mine(message):
             self._last = message.event
-            self._note_test_accuracy(message.event.test_accuracy)
+            event = message.event
+            self._note_test_accuracy(event.test_accuracy, event.single_view_accuracy)
             self._show_status()
 
     def on_run_failed(self, message: RunFailed) -> None:
@@ -201,9 +203,10 @@ class RunMonitor(Widget):
             self._notes = message.notes
             self._show_status()
 
-    def _note_test_accuracy(self, value: float | None) -> None:
+    def _note_test_accuracy(self, value: float | None, single_view: float | None = None) -> None:
+        """The latest test accuracy, and the single view beside it when it came through views."""
         if value is not None:
-            self._test_accuracy = value
+            self._test_accuracy, self._single_view = value, single_view
 
     def _show_failure(self, text: Text | None) -> None:
         failure = self.query_one("#run-failure", Static)
@@ -238,6 +241,8 @@ class RunMonitor(Widget):
         test = ""
         if self._test_accuracy is not None:
             test = f"test acc {format_percent(self._test_accuracy, digits=2)}"
+            if self._single_view is not None:
+                test += f" (single view {format_percent(self._single_view, digits=2)})"
         # Room for "best 100.00% @125" and "test acc 100.00%" before the first epoch ends.
         return [Fact(best, "bold", room=17), Fact(test, room=16)]
 
