@@ -41,8 +41,11 @@ def test_airbench94_trains_and_evaluate_prints_its_own_figure(
     assert "flip-translate test-time views; single view" in result.stdout
     report = cli("evaluate", "ab", "--models-dir", models, "--data-dir", cifar_archive, "--json")
     assert report.returncode == 0, report.stderr
-    assert json.loads(report.stdout)["accuracy"] == pytest.approx(
-        finished["test_accuracy"], abs=1e-9
+    reported = json.loads(report.stdout)
+    assert reported["accuracy"] == pytest.approx(finished["test_accuracy"], abs=1e-9)
+    assert reported["tta"] == "flip-translate"
+    assert reported["single_view_accuracy"] == pytest.approx(
+        finished["single_view_accuracy"], abs=1e-9
     )
     text = cli("evaluate", models / "ab", "--data-dir", cifar_archive)
     assert text.stdout.startswith(f"Test result: {100 * finished['test_accuracy']:.3f} loss: ")
