@@ -18,6 +18,7 @@ from cifar_tui.core.host.doctor_checks import (
     RUN_NEEDS_BYTES,
     cpu_fallback,
     fact_lines,
+    partly_seen,
     problems,
     training_warnings,
 )
@@ -169,6 +170,24 @@ def test_problems_are_listed_together() -> None:
     found = problems(facts)
     assert len(found) == 3
     assert [line.split(" ")[0] for line in found] == ["NVML", "CIFAR-10", "1.0"]
+
+
+@pytest.mark.parametrize(
+    ("nvml", "tf", "visible", "expected"),
+    [
+        pytest.param(
+            4, 2, None, "NVML sees 4 GPUs but TensorFlow sees 2: nvidia-smi", id="two-of-4"
+        ),
+        pytest.param(4, 2, "0,1", None, id="hidden-on-purpose"),
+        pytest.param(2, 2, None, None, id="all-seen"),
+        pytest.param(2, 0, None, None, id="none-seen-is-cpu-fallbacks-line"),
+        pytest.param(0, 0, None, None, id="no-gpu"),
+    ],
+)
+def test_some_gpus_unseen(nvml: int, tf: int, visible: str | None, expected: str | None) -> None:
+    line = partly_seen(nvml, tf, visible)
+    assert (line is None) == (expected is None)
+    assert expected is None or (line or "").startswith(expected)
 
 
 @pytest.mark.parametrize(

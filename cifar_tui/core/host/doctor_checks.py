@@ -49,6 +49,19 @@ def cpu_fallback(
     )
 
 
+def partly_seen(nvml_gpus: int, tf_gpus: int, cuda_visible: str | None) -> str | None:
+    """One line when TensorFlow sees some of NVML's GPUs but not all, with none hidden on
+    purpose (CUDA_VISIBLE_DEVICES unset): a GPU this TensorFlow cannot use, or one in a bad state.
+    """
+    if cuda_visible is not None or not 0 < tf_gpus < nvml_gpus:
+        return None
+    return (
+        f"NVML sees {nvml_gpus} GPUs but TensorFlow sees {tf_gpus}: nvidia-smi shows which is "
+        "missing (its compute capability may be too old for this TensorFlow, or it may need a "
+        "reset); --devices picks among the ones TensorFlow sees"
+    )
+
+
 def training_warnings(
     tf_gpus: int, nvml_module: Any = None, env: Mapping[str, str] = os.environ
 ) -> list[str]:
@@ -75,6 +88,7 @@ def problems(facts: Facts) -> list[str]:
                 len(facts.nvml.gpus), len(tf.gpus), facts.cuda_visible_devices, facts.cuda_wheel
             )
         )
+        found.append(partly_seen(len(facts.nvml.gpus), len(tf.gpus), facts.cuda_visible_devices))
         found.append(_driver_too_old(facts))
     if facts.data_error is not None:
         error = facts.data_error
