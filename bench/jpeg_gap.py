@@ -1,0 +1,64 @@
+"""Clean against JPEG quality 75 accuracy of saved runs: the issue-16 robustness goal's two figures.
+
+`cifar-tui evaluate --corruptions` makes 27 passes over the test set; this makes the two the goal
+needs (clean, and every image JPEG-compressed at quality 75 by Pillow, as the corruption set's
+q75 row is made), over the whole test set, through each run's model.keras as saved, test-time
+views included. Prints one row per run and, with `--baseline RUN`, each run's clean cost against
+that run.
+
+    .venv/bin/python bench/jpeg_gap.py /work/runs/airbench94-30 /work/runs/airbench94-jpeg50 \\
+        --baseline airbench94-30 --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from benchkit import markdown_table
+
+from cifar_tui.commands.train import load_data
+from cifar_tui.core.data.corruptions import REFERENCE_JPEG_QUALITY, jpeg
+from cifar_tui.core.rundir.folder import RunFolder
+from cifar_tui.core.training import inference
+
+GOAL_GAP = 0.03
+"""Issue 16: JPEG q75 within 3 points of clean..."""
+GOAL_COST = 0.005
+"""...at a cost of at most 0.5 points of clean accuracy."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument(
+        "--baseline", help="the run whose clean accuracy the others' is compared to"
+    )
+    parser.add_argument("--data-dir", default="../shared/data")
+    args = parser.parse_args()
+    data = load_data(args.data_dir)
+    compressed = jpeg(data.x_test, REFERENCE_JPEG_QUALITY)
+    measured = {}
+    for path in args.runs:
+        start = time.perf_counter()
+        model = inference.load_model(RunFolder(path).model_path)
+        clean = inference.evaluate(model, data.x_test, data.y_test).accuracy
+        q75 = inference.evaluate(model, compressed, data.y_test).accuracy
+        measured[path.name] = (clean, q75, time.perf_counter() - start)
+    base = measured[args.baseline][0] if args.baseline in measured else None
+    rows = []
+    for name, (clean, q75, seconds) in measured.items():
+        cost = "" if base is None else f"{100 * (base - clean):+.2f}"
+        met = (clean - q75 <= GOAL_GAP) and (base is None or base - clean <= GOAL_COST)
+        rows.append((name, f"{100 * clean:.2f}", f"{100 * q75:.2f}", f"{100 * (clean - q75):.2f}",
+                     cost, "yes" if met else "no", f"{seconds:.0f}"))  # fmt: skip
+    header = ("run", "clean %", f"JPEG q{REFERENCE_JPEG_QUALITY} %", "gap (points)",
+              f"clean cost vs {args.baseline} (points)", "goal met", "seconds")  # fmt: skip
+    print(f"{len(data.y_test)} test images; goal: gap <= {100 * GOAL_GAP:g} points at a clean cost "
+          f"<= {100 * GOAL_COST:g}\n")  # fmt: skip
+    print(markdown_table(header, rows))
+
+
+if __name__ == "__main__":
+    main()
