@@ -54,7 +54,8 @@ def main() -> None:
         rows.append((name, f"{100 * clean:.2f}", f"{100 * q75:.2f}", f"{100 * (clean - q75):.2f}",
                      cost, "yes" if met else "no", f"{seconds:.0f}"))  # fmt: skip
     header = ("run", "clean %", f"JPEG q{REFERENCE_JPEG_QUALITY} %", "gap (points)",
-              f"clean cost vs {args.baseline} (points)", "goal met", "seconds")  # fmt: skip
+              f"clean cost vs {args.baseline or 'a baseline'} (points)", "goal met",
+              "seconds")  # fmt: skip
     print(f"{len(data.y_test)} test images; goal: gap <= {100 * GOAL_GAP:g} points at a clean cost "
           f"<= {100 * GOAL_COST:g}\n")  # fmt: skip
     print(markdown_table(header, rows))
