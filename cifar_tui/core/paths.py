@@ -78,10 +78,11 @@ def require_dir(
             cannot be created (`create`) or must exist (neither flag).
     """
     path = require_path(path, what, fix)
-    if path.is_dir():
-        return path
     if path.exists():
-        raise UserError(f"{what} {path} is {_kind(path)}, not a folder; {fix}")
+        kind = _kind(path)  # read once: another process may create the folder meanwhile
+        if kind == "a folder":
+            return path
+        raise UserError(f"{what} {path} is {kind}, not a folder; {fix}")
     missing = _missing_folders(path, what)
     if missing_ok:
         return path

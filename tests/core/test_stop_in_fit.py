@@ -81,3 +81,38 @@ def test_it_is_recorded_once_even_if_fit_runs_another_batch() -> None:
     recorder.on_train_batch_end(0, {"loss": 1.0})
     recorder.on_train_batch_end(1, {"loss": 1.0})
     assert calls == [(0, 1)]
+
+
+class SignalDuringWrite:
+    """Events that request a stop while a batch event is written, as a signal can arrive then."""
+
+    def __init__(self, stop: StopRequest, at_step: int) -> None:
+        self.stop, self.at_step = stop, at_step
+        self.types: list[str] = []
+
+    def append(self, type: str, **fields: object) -> None:
+        self.types.append(type)
+        if type == "batch" and fields["step"] == self.at_step:
+            self.stop.request("SIGTERM")
+
+
+def test_a_signal_during_a_batch_event_stops_at_the_next_step_with_nothing_after() -> None:
+    """The stop is read once per batch: fit stops at the batch that records it, so `stopped`
+    is the last thing written (CI once saw a `batch` after it)."""
+    stop = StopRequest()
+    calls: list[tuple[int, int]] = []
+    events = SignalDuringWrite(stop, at_step=3)
+    recorder = quiet_recorder(
+        STEPS, stop=stop, events=events,
+        saver=QuietSaver(on_stop=lambda epoch, step: (calls.append((epoch, step)),
+                                                       events.types.append("stopped"))),
+    )  # fmt: skip
+    recorder.set_model(FakeModel())
+    recorder.on_epoch_begin(0)
+    for batch in range(STEPS):
+        recorder._last_batch_event = 0.0  # every batch is due for an event
+        recorder.on_train_batch_end(batch, {"loss": 1.0, "accuracy": 0.5})
+        if recorder.model.stop_training:
+            break
+    assert calls == [(0, 4)]
+    assert events.types == ["batch"] * 4 + ["stopped"]

@@ -131,7 +131,10 @@ class RunRecorder(keras.callbacks.Callback):
         # and at the epoch's end.
         self.steps_done = self._epoch_first_step + batch + 1
         self._stop.check(self.steps_done)
-        if self._stop.is_set():
+        # Read once: a signal can set it at any moment, and one set after this read is handled
+        # at the next batch, so that fit stops at the very batch whose stop is recorded.
+        stopping = self._stop.is_set()
+        if stopping:
             self.model.stop_training = True
         elif time.perf_counter() - self._last_batch_event < BATCH_EVENT_INTERVAL:
             return
@@ -155,7 +158,7 @@ class RunRecorder(keras.callbacks.Callback):
             accuracy=float(logs.get("accuracy", math.nan)),
             images_per_second=images / max(now - since, 1e-9),
         )
-        if self._stop.is_set() and self.steps_done < self._steps:
+        if stopping and self.steps_done < self._steps:
             self._record_stop()
 
     def _record_stop(self) -> None:
