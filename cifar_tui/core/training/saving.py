@@ -71,16 +71,7 @@ class RunSaver:
         with saving(run.model_path.name, run), atomic_path(run.model_path) as temporary:
             self.inference_model.save(temporary)
         if test_result is not None:
-            with saving(run.predictions_path.name, run):
-                save_predictions(
-                    run.predictions_path, test_result.probabilities, test_result.labels, epoch
-                )
-            self.events.append(
-                "predictions_saved",
-                epoch=epoch,
-                test_accuracy=test_result.accuracy,
-                test_loss=test_result.loss,
-            )
+            self._save_predictions(epoch, test_result)
 
     def save_views(
         self, epoch: int, images: Any, labels: Any, tta: str, single_view: EvaluationResult
@@ -88,6 +79,11 @@ class RunSaver:
         """Predict the test set through model.keras's test-time views (the weights `save` set)
         and save those predictions: the figure a user gets back from model.keras."""
         result = evaluate_probabilities(predict_probabilities(self.inference_model, images), labels)
+        self._save_predictions(epoch, result, tta=tta, single_view_accuracy=single_view.accuracy)
+        return result
+
+    def _save_predictions(self, epoch: int, result: EvaluationResult, **extra: Any) -> None:
+        """predictions.npz, then `predictions_saved` with the result and the `extra` fields."""
         with saving(self.run.predictions_path.name, self.run):
             save_predictions(self.run.predictions_path, result.probabilities, result.labels, epoch)
         self.events.append(
@@ -95,10 +91,8 @@ class RunSaver:
             epoch=epoch,
             test_accuracy=result.accuracy,
             test_loss=result.loss,
-            tta=tta,
-            single_view_accuracy=single_view.accuracy,
+            **extra,
         )
-        return result
 
     def save_epoch(self, epoch: int, test_result: EvaluationResult) -> None:
         """An epoch ended: save it with its test-set predictions."""
