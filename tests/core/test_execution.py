@@ -20,23 +20,6 @@ from cifar_tui.core.training.stopping import StopRequest
 
 
 @pytest.mark.parametrize(
-    ("target", "steps", "count"),
-    [
-        (1, 781, 1),
-        (16, 781, 11),  # 50,000 images in batches of 64: 781 = 11 x 71
-        (16, 97, 1),  # a prime number of steps: one step per call
-        (16, 48, 16),
-        (16, 50, 10),
-        (16, 10, 10),  # fewer steps than the target: the whole epoch in one call
-        (5, 43, 1),  # a resumed partial epoch (50 - 7 steps) after a stop at step 7
-        (1000, 1, 1),
-    ],
-)
-def test_each_call_stays_inside_an_epoch(target: int, steps: int, count: int) -> None:
-    assert execution.steps_per_call(target, steps) == count
-
-
-@pytest.mark.parametrize(
     ("requested", "on_gpu", "target"),
     [(0, False, 1), (0, True, execution.GPU_STEPS_PER_EXECUTION), (4, False, 4), (1, True, 1)],
 )
@@ -161,3 +144,28 @@ def test_a_stop_is_seen_at_the_batch_it_comes_without_an_event_due() -> None:
     recorder.on_train_batch_end(10, {"loss": loss})
     assert recorder.model.stop_training and recorder.stop_recorded
     assert loss.reads == 2  # the first batch's event and the stop's
+
+
+@pytest.mark.parametrize(
+    ("steps", "first_step", "per_call", "counted"),
+    [
+        (10, 0, 4, [4, 8, 10]),  # Keras says 11 after the last call; it ran only 2 steps
+        (10, 0, 5, [5, 10]),
+        (10, 0, 16, [10]),  # one call for the whole epoch
+        (10, 6, 4, [10]),  # a resumed epoch: 4 steps left, from step 6
+        (10, 3, 4, [7, 10]),
+    ],
+)
+def test_an_epochs_last_call_counts_only_the_steps_it_ran(
+    steps: int, first_step: int, per_call: int, counted: list[int]
+) -> None:
+    """Keras reports each call's last step as `begin + steps_per_execution - 1`, even for the
+    epoch's last call, which stops at the end of the data (phases._fit_epochs)."""
+    recorder = quiet_recorder(steps, first_step=first_step)
+    recorder.set_model(StandInModel())
+    recorder.on_epoch_begin(0)
+    seen = []
+    for begin in range(0, steps - first_step, per_call):
+        recorder.on_train_batch_end(begin + per_call - 1, {"loss": 1.0})
+        seen.append(recorder.steps_done)
+    assert seen == counted

@@ -57,7 +57,7 @@ def reference(cifar_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.mark.parametrize(
     "options",
     [["--steps-per-execution", "5"], ["--steps-per-execution", "8"], ["--augment-on", "device"]],
-    ids=["5 per call", "8 asked, 5 used (a divisor of 50)", "augmented in the train step"],
+    ids=["5 per call", "8 per call (an epoch's last call runs 2)", "augmented in the train step"],
 )
 def test_a_run_trains_the_same_as_one_call_per_step(reference: dict, options: list[str]) -> None:
     """On the CPU the numbers are equal: the same batches, augmentation and updates."""
@@ -68,12 +68,13 @@ def test_a_run_trains_the_same_as_one_call_per_step(reference: dict, options: li
     assert steps and all(1 <= step <= 50 for step in steps)
 
 
-def test_a_stop_and_resume_with_five_steps_per_call_match_the_reference(reference: dict) -> None:
-    """The stop lands on a call's last step; the resumed run ends where the reference did."""
+def test_a_stop_and_resume_with_eight_steps_per_call_match_the_reference(reference: dict) -> None:
+    """The stop lands on a call's last step; the resumed partial epoch (50 - 8k steps) ends with
+    a shorter call, and the run ends where the reference did."""
     models, common = reference["models"], reference["common"]
     process = subprocess.Popen(
         [sys.executable, "-m", "cifar_tui", "train", *map(str, common), "--name", "stopped",
-         "--steps-per-execution", "5"],
+         "--steps-per-execution", "8"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "CIFAR_TUI_OFFLINE": "1"},
     )  # fmt: skip
@@ -88,7 +89,7 @@ def test_a_stop_and_resume_with_five_steps_per_call_match_the_reference(referenc
     stopped = raw_events(events_path)[-1]
     if stopped["type"] == "finished":
         pytest.skip("the run ended before the stop arrived (a busy machine)")
-    assert stopped["type"] == "stopped" and stopped["epoch"] == 1 and stopped["step"] % 5 == 0
+    assert stopped["type"] == "stopped" and stopped["epoch"] == 1 and stopped["step"] % 8 == 0
     latest = json.loads((models / "stopped" / "checkpoint" / "latest.json").read_text())
     assert (latest["epoch"], latest["step"]) == (1, stopped["step"])
 

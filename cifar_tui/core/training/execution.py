@@ -34,16 +34,6 @@ def target_steps_per_execution(requested: int, on_gpu: bool) -> int:
     return GPU_STEPS_PER_EXECUTION if on_gpu else 1
 
 
-def steps_per_call(target: int, steps: int) -> int:
-    """The largest divisor of `steps` (a fit's steps per epoch) that is at most `target`.
-
-    Keras runs every graph call for its full count, past an epoch's last batch into the next
-    epoch's if the dataset has them; a divisor keeps every call inside one epoch, so epochs,
-    stops and resumes land on the same batches as one call per step.
-    """
-    return max(count for count in range(1, min(target, steps) + 1) if steps % count == 0)
-
-
 def use_steps_per_execution(model: Any, count: int) -> None:
     """Have `model.fit` run `count` steps per graph call (traced again if it changes)."""
     if model.steps_per_execution != count:
