@@ -132,8 +132,8 @@ class TrainConfig:
     """Compile the train step with XLA."""
     steps_per_execution: int = _knob(0, "train steps per graph call (0 = auto)", "[0, 1000]")
     """Batches per graph call: 0 = auto (1 on a CPU, 16 on a GPU: BENCHMARKS.md, issue 14a).
-    >1 cuts Python overhead per step; an epoch's last call runs only the steps it has left (each
-    epoch is its own fit), and a stop comes at a call's end."""
+    >1 cuts Python overhead per step; an epoch's last call runs only the steps it has left (a
+    train function traced for them: execution.ShortLastCall), and a stop comes at a call's end."""
     augment_on: str = _knob("auto", "where augmentation runs", "auto|cpu|device")
     """cpu: in the tf.data pipeline; device: inside the train step, on the GPU (only the random
     draws stay in the pipeline); auto: device on a GPU, else cpu. Same (seed, epoch, step) draws

@@ -169,3 +169,48 @@ def test_an_epochs_last_call_counts_only_the_steps_it_ran(
         recorder.on_train_batch_end(begin + per_call - 1, {"loss": 1.0})
         seen.append(recorder.steps_done)
     assert seen == counted
+
+
+class FunctionsModel:
+    """Stands in for a Keras model: which train function each call would use, and its count."""
+
+    def __init__(self, count: int) -> None:
+        self.steps_per_execution = count
+        self.train_function: object = ("traced for", count)
+        self.made = 0
+
+    def make_train_function(self, force: bool = False) -> None:
+        self.made += 1
+        self.train_function = ("traced for", self.steps_per_execution)
+
+
+@pytest.mark.parametrize(
+    ("steps", "count", "counts_per_call"),
+    [
+        (50, 8, [8, 8, 8, 8, 8, 8, 2]),  # 50 = 6 x 8 + 2
+        (48, 16, [16, 16, 16]),  # a multiple: no second function
+        (6250, 16, [16] * 390 + [10]),
+        (97, 16, [16] * 6 + [1]),  # a prime number of steps
+        (10, 16, [10]),  # fewer steps than the count: one short call
+        (7, 1, [1] * 7),
+    ],
+)
+def test_each_epochs_last_call_runs_only_the_steps_left(
+    steps: int, count: int, counts_per_call: list[int]
+) -> None:
+    model = FunctionsModel(count)
+    last_call = execution.ShortLastCall(model, steps)
+    for _epoch in range(2):  # the second epoch reuses the short function
+        seen = []
+        for begin in range(0, steps, count):  # as Keras's epoch iterator steps through an epoch
+            last_call.before(begin)
+            _, traced_for = model.train_function  # type: ignore[misc]
+            assert traced_for == model.steps_per_execution  # traced for the count it runs
+            seen.append(model.steps_per_execution)
+            last_call.after()
+            assert (model.steps_per_execution, model.train_function) == (
+                count,
+                ("traced for", count),
+            )
+        assert seen == counts_per_call
+    assert model.made == (1 if steps % count else 0)

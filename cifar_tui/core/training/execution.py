@@ -46,8 +46,49 @@ def augments_on_device(requested: str, on_gpu: bool) -> bool:
     return requested == "device" or (requested == "auto" and on_gpu)
 
 
+class ShortLastCall:
+    """Has the last graph call of each epoch run only the steps the epoch has left.
+
+    Keras runs every call for its full `steps_per_execution`, the last one of an epoch on into
+    the next epoch's batches when the epoch's steps are not a multiple of it. So before that
+    call this swaps in a second train function traced for the steps left, and swaps the full
+    one back after it. Both rely on what Keras 3's `fit` does (tests/core/test_execution_runs.py
+    checks the result against one step per call): it looks `model.train_function` up before
+    each call, and a train function reads `steps_per_execution` when it is first traced.
+    Choosing a divisor of the epoch's steps instead left 10 of 16 for 6,250 steps and 1 for 97.
+    """
+
+    def __init__(self, model: Any, steps: int) -> None:
+        self._model = model
+        self._steps = steps  # in each epoch of this fit
+        self._full_count = model.steps_per_execution
+        self._left = steps % self._full_count
+        self._full_function: Any = None
+        self._short_function: Any = None
+
+    def before(self, begin_step: int) -> None:
+        """Called before the call that starts at `begin_step` (0-based, in its epoch)."""
+        if not self._left or begin_step + self._full_count <= self._steps:
+            return
+        model = self._model
+        self._full_function = model.train_function
+        model.steps_per_execution = self._left  # read when the short function is traced
+        if self._short_function is None:
+            model.make_train_function(force=True)
+            self._short_function = model.train_function
+        model.train_function = self._short_function
+
+    def after(self) -> None:
+        """Called after each call: the full function back, if the short one ran."""
+        if self._full_function is not None:
+            self._model.train_function = self._full_function
+            self._model.steps_per_execution = self._full_count
+            self._full_function = None
+
+
 class SyncFreeCallbacks(keras.callbacks.CallbackList):
-    """`fit`'s callback list, with the recorder's batch ends handed the step's logs as they come.
+    """`fit`'s callback list, with the recorder's batch ends handed the step's logs as they come,
+    and each epoch's last graph call cut to the steps the epoch has left (ShortLastCall).
 
     Keras's own list converts every batch's logs to Python floats before a callback that has an
     `on_train_batch_end` sees them, and that conversion waits for the device to finish the step:
@@ -62,6 +103,12 @@ class SyncFreeCallbacks(keras.callbacks.CallbackList):
             epochs=epochs, steps=steps,
         )  # fmt: skip
         self._recorder = recorder
+        self._last_call = ShortLastCall(model, steps)
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._last_call.before(batch)
+        super().on_train_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._last_call.after()
         self._recorder.on_train_batch_end(batch, logs)

@@ -27,7 +27,6 @@ from cifar_tui.core.training.recorder import DeviceUseSource, FitPlan, RunRecord
 from cifar_tui.core.training.runtime import Runtime
 from cifar_tui.core.training.saving import RunSaver
 from cifar_tui.core.training.schedules import TrainingSchedule, schedule_from_config
-from cifar_tui.core.training.stopping import AgreedStop, StopRequest
 
 AUGMENTATION_PREVIEW_IMAGES = 9
 """Training images, before and after augmentation, that the app's preview shows."""
@@ -199,7 +198,13 @@ def fit(
         device_use=device_use,
     )
     feed = feeding_of(config, models.model)
-    _fit_epochs(config, train, models, feed, recorder, saver.stop, start)
+    stop = saver.stop
+    if not stop.is_set():
+        if start.step:
+            # Finish the epoch a stop interrupted, then go on with whole epochs.
+            _fit_epochs(config, train, models, recorder, feed, start.epoch, start.step)
+        if not stop.is_set() and recorder.last_epoch_done < config.epochs:
+            _fit_epochs(config, train, models, recorder, feed, recorder.last_epoch_done)
     return FitResult(
         recorder.last_epoch_done,
         recorder.steps_done,
@@ -212,47 +217,36 @@ def _fit_epochs(
     config: TrainConfig,
     train: TrainingData,
     models: Models,
-    feed: Feeding,
     recorder: RunRecorder,
-    stop: StopRequest | AgreedStop,
-    start: ResumePoint,
+    feed: Feeding,
+    first_epoch: int,
+    first_step: int = 0,
 ) -> None:
-    """One `model.fit` per epoch, from the resume point (maybe mid-epoch, after a stop) to
-    `config.epochs` or a stop.
-
-    Each fit reads a dataset of only its epoch's batches: Keras's multi-step graph call ends
-    with the data, so an epoch's last call runs just the steps left and every other call the
-    full `steps_per_execution` (one fit over all epochs would run that last call on into the
-    next epoch's batches). Epochs, stops and resumes thus stay exact at any count.
-    """
+    """One `model.fit`: from `first_step` of `first_epoch` to the epoch's end (a partial epoch)
+    or, from a whole epoch, to `config.epochs`."""
+    last_epoch = first_epoch + 1 if first_step else config.epochs
+    steps = train.steps_per_epoch - first_step
+    dataset = pipeline.training_dataset(
+        train.x_train,
+        train.y_train,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        augmentation=feed.augmentation,
+        start_epoch=first_epoch,
+        end_epoch=last_epoch,
+        start_step=first_step,
+        on_device=feed.on_device,
+    )
     execution.use_steps_per_execution(models.model, feed.steps_per_execution)
-    for epoch in range(start.epoch, config.epochs):
-        if stop.is_set():
-            return
-        step = start.step if epoch == start.epoch else 0
-        dataset = pipeline.training_dataset(
-            train.x_train,
-            train.y_train,
-            batch_size=config.batch_size,
-            seed=config.seed,
-            augmentation=feed.augmentation,
-            start_epoch=epoch,
-            end_epoch=epoch + 1,
-            start_step=step,
-            on_device=feed.on_device,
-        )
-        steps = train.steps_per_epoch - step
-        models.model.fit(
-            dataset,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            # Given, so that Keras makes no call past the data: with one step per call such a
-            # call fails, but only after moving the dropout seeds and metric totals.
-            steps_per_epoch=steps,
-            callbacks=execution.SyncFreeCallbacks(recorder, models.model, epoch + 1, steps),
-            verbose=0,
-            shuffle=False,
-        )
+    models.model.fit(
+        dataset,
+        epochs=last_epoch,
+        initial_epoch=first_epoch,
+        steps_per_epoch=steps,
+        callbacks=execution.SyncFreeCallbacks(recorder, models.model, last_epoch, steps),
+        verbose=0,
+        shuffle=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -263,7 +257,7 @@ class Feeding:
     on_device: bool
     """Augmented inside the train step (the pipeline only draws the random numbers)."""
     steps_per_execution: int
-    """Steps per graph call (an epoch's last call runs the steps it has left)."""
+    """Steps per graph call (an epoch's last call runs only the steps it has left)."""
 
 
 def feeding_of(config: TrainConfig, model: Any) -> Feeding:
