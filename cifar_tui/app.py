@@ -225,10 +225,9 @@ class CifarApp(ScreenshotKey, CompareHandlers, RobustnessHandlers, App[None]):
     @work(thread=True, exclusive=True, group="quit", exit_on_error=False, description="Quit")
     def _quit_check(self) -> None:
         """Find the trainers on this machine that quitting would leave behind, then ask."""
-        running = self.trainers.running_here()
-        self.call_from_thread(self._confirm_quit, running)
+        self.call_from_thread(self._confirm_quit, *self.trainers.left_behind())
 
-    def _confirm_quit(self, running: list[str]) -> None:
+    def _confirm_quit(self, running: list[str], queued: list[str]) -> None:
         if not running:
             self.exit()
             return
@@ -241,7 +240,7 @@ class CifarApp(ScreenshotKey, CompareHandlers, RobustnessHandlers, App[None]):
             if choice in ("stop", "leave"):
                 self.exit()
 
-        self.push_screen(QuitScreen(running), chosen)
+        self.push_screen(QuitScreen(running, queued), chosen)
 
 
 START_SCREENS = tuple(VIEWS)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.host import launcher
+from cifar_tui.core.queue import store
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.core.rundir.status import RESUMABLE_STATUSES
 from cifar_tui.core.rundir.summary import RunSummary
@@ -97,6 +98,12 @@ class Trainers:
     def running_here(self) -> list[str]:
         """The runs training on this machine that quitting the app would leave behind."""
         return launcher.running_here(self.models_dir, self.launched)
+
+    def left_behind(self) -> tuple[list[str], list[str]]:
+        """What quitting leaves: the runs training here, and the queued runs still to start
+        (the queue runner starts them whether or not the app is open)."""
+        waiting = [run.name for run in store.queued(self.models_dir) if not run.failed]
+        return self.running_here(), waiting
 
     def stop_all(self, names: list[str]) -> None:
         """Ask each of `names` to stop (the quit dialog's "stop")."""

@@ -14,6 +14,8 @@ from ui_support import FINISHED, RUNNING, settle, wait_for
 
 from cifar_tui.app import START_SCREENS, CifarApp
 from cifar_tui.core.host import launcher
+from cifar_tui.core.presets import preset
+from cifar_tui.core.queue import store
 from cifar_tui.core.rundir.folder import RunFolder
 from cifar_tui.ui.browser.prediction_browser import PredictionBrowser
 from cifar_tui.ui.common.key_footer import KeyFooter
@@ -68,6 +70,25 @@ async def test_quit_while_running_asks(
         assert app._exit is exits  # noqa: SLF001
         if not exits:
             assert isinstance(app.screen, RunsScreen)
+
+
+async def test_quit_says_which_queued_runs_will_still_start(
+    app_factory: Callable[..., CifarApp], with_running: Path, stop_calls: list[str]
+) -> None:
+    """Stopping frees a slot for the queue: the dialog names the waiting runs, not failed ones."""
+    fast = preset("fast")
+    store.enqueue(with_running, [("next-up", fast), ("broken", fast)], None)
+    store.mark_failed(with_running, store.queued(with_running)[1], "trainer exited with code 2")
+    app = app_factory()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        question = " ".join(str(app.screen.query_one("#quit-question").render()).split())
+        assert "Queued: next-up. It starts as slots free, even after you quit" in question
+        assert "broken" not in question and "cifar-tui queue rm NAME" in question
+        await pilot.press("s")
+        await pilot.pause()
+        assert stop_calls == [RUNNING] and app._exit  # noqa: SLF001
 
 
 async def test_help_lists_the_screen_keys(app_factory: Callable[..., CifarApp]) -> None:
