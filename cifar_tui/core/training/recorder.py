@@ -130,7 +130,7 @@ class RunRecorder(keras.callbacks.Callback):
         # so the loss is read, and checked for divergence, only when an event is due, at a stop
         # and at the epoch's end.
         # `batch` is a graph call's last step as Keras counts it: past the epoch's end when its
-        # last call ran only the steps left (phases._fit_epochs).
+        # last call ran only the steps left (execution.ShortLastCall).
         self.steps_done = min(self._epoch_first_step + batch + 1, self._steps)
         self._stop.check(self.steps_done)
         # Read once: a signal can set it at any moment, and one set after this read is handled
