@@ -18,7 +18,7 @@ from cifar_tui.core.rundir.events import EventWriter
 from cifar_tui.core.rundir.naming import create_run_folder
 from cifar_tui.core.rundir.run_gpus import RunGpu, gpus_text
 from cifar_tui.ui.config.config_form import ConfigForm
-from cifar_tui.ui.config.device_hint import hint_text
+from cifar_tui.ui.config.device_hint import hint_text, wrap_between
 from cifar_tui.ui.monitor.run_monitor import RunMonitor
 from cifar_tui.ui.monitor.run_status import RunStatus
 from cifar_tui.ui.runs.runs_list import RunsList
@@ -49,6 +49,20 @@ TWO = GpuStatus((reading(0, 97, 70), reading(1, 3, 2)))
 )  # fmt: skip
 def test_hint_text(status: GpuStatus | None, devices: str, hint: str) -> None:
     assert hint_text(status, devices) == hint
+
+
+@pytest.mark.parametrize(
+    ("width", "lines"),
+    [
+        (80, ["a b · c d · e f"]),
+        (15, ["a b · c d · e f"]),
+        (14, ["a b · c d", "e f"]),
+        (5, ["a b", "c d", "e f"]),
+        (2, ["a b", "c d", "e f"]),  # a part wider than the line: the widget folds it
+    ],
+)  # fmt: skip
+def test_the_hint_wraps_only_between_gpus(width: int, lines: list[str]) -> None:
+    assert wrap_between("a b · c d · e f", width).split("\n") == lines
 
 
 async def test_the_form_shows_each_gpu_beside_devices(

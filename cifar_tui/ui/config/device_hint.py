@@ -38,9 +38,21 @@ def hint_text(status: GpuStatus | None, devices: str) -> str:
         if missing:
             return f"no GPU {missing[0]} here! {text}"
     best = pick_gpu(status.gpus)
-    if chosen == "auto" and best is not None:  # first: a narrow form cuts the end
+    if chosen == "auto" and best is not None:  # first: eight GPUs wrap to three lines
         text = f"auto picks GPU{best.index} · {text}"
     return text
+
+
+def wrap_between(text: str, width: int, separator: str = " · ") -> str:
+    """`text` in lines of at most `width` cells, broken only at `separator`s, so that one GPU's
+    figures stay on one line (a part longer than `width` is left for the widget to fold)."""
+    lines: list[str] = []
+    for part in text.split(separator):
+        if lines and len(lines[-1]) + len(separator) + len(part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 class DeviceHint(Static):
@@ -98,5 +110,10 @@ class DeviceHint(Static):
             self._status = message.status
             self._show()
 
+    def on_resize(self) -> None:
+        self._show()
+
     def _show(self, _value: object = None) -> None:
-        self.update(hint_text(self._status, self._devices.value))
+        text = hint_text(self._status, self._devices.value)
+        width = self.content_size.width
+        self.update(wrap_between(text, width) if width > 0 else text)
