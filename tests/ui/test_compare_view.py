@@ -186,6 +186,34 @@ async def test_browse_a_against_b_right_in_a_wrong_in_b(
         assert isinstance(pilot.app.screen, CompareScreen)
 
 
+async def test_a_makes_the_run_under_the_cursor_a(
+    app_factory: Callable[..., CifarApp], compare_dir: Path
+) -> None:
+    app = app_factory(models_dir=compare_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_comparison(pilot, "space", "down", "space", "down", "space", "c")
+        table = screen.query_one("#compare-table", SteadyTable)
+
+        def tags() -> dict[str, str]:
+            names = (str(table.get_cell_at((row, 0))) for row in range(table.row_count))
+            return {name.split()[1]: name.split()[2] for name in names if name.endswith("]")}
+
+        assert [run.name for run in screen.runs] == [FASTER, SEED1, SEED0]
+        assert tags() == {"lr0.01-seed0": "[A]", "lr0.001-seed1": "[B]"}
+        rows = [str(row.key.value) for row in table.ordered_rows]
+        table.move_cursor(row=rows.index(SEED0))
+        await pilot.press("a")
+        assert [run.name for run in screen.runs] == [SEED0, FASTER, SEED1]
+        assert tags() == {"lr0.001-seed0": "[A]", "lr0.01-seed0": "[B]"}
+        await wait_for(pilot, lambda: screen.data is not None and screen.data.classes is not None
+                       and screen.data.classes.names == (SEED0, FASTER))  # fmt: skip
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, VersusScreen))
+        browser = pilot.app.screen.query_one(VersusBrowser)
+        await wait_for(pilot, lambda: browser.data.run is not None)
+        assert (browser.data.run.name, browser.other.name) == (SEED0, FASTER)
+
+
 def test_the_versus_filter_refuses_another_test_set() -> None:
     a = load_like(labels=[0, 1, 2], predicted=[0, 1, 0])
     other_set = load_like(labels=[0, 1, 1], predicted=[0, 1, 1])

@@ -1,7 +1,8 @@
 """Runs side by side: overlaid curves, the settings that differ, per-class accuracy of two.
 
 Opened from the runs list (mark runs with space, then `c`) over the runs it names; escape goes
-back. Reading the runs happens in a worker; `r` reads them again (a run still training).
+back. A and B (per-class accuracy, `b`) start as the first two marked; `a` makes the run under the
+cursor A. Reading the runs happens in a worker; `r` reads them again (a run still training).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ REREAD_SECONDS = 10.0
 
 
 class CompareScreen(Screen[None]):
-    """The comparison of `runs` (two or more run folders; A and B are the first two)."""
+    """The comparison of `runs` (two or more run folders; A and B are the first two, `a` reorders)."""
 
     HELP_TITLE = "Compare keys"
     BINDINGS = [
@@ -52,6 +53,7 @@ class CompareScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort", tooltip="Sort the table by its next column"),
         Binding("p", "toggle_classes", "Classes", tooltip="Per-class accuracy of A and B (narrow)"),
         Binding("b", "browse", "Browse", tooltip="Browse A's predictions against B's"),
+        Binding("a", "make_a", "Make A", tooltip="The run under the cursor becomes A; A becomes B"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read the runs again"),
     ]
 
@@ -108,7 +110,7 @@ class CompareScreen(Screen[None]):
 
     def on_compare_screen__read(self, message: _Read) -> None:
         old, self.data = self.data, message.data
-        if old is None or old.runs != message.data.runs:  # a run still training moved on
+        if old is None or old.runs != message.data.runs:  # a run still training, or a new A
             self._show()
 
     @property
@@ -160,10 +162,13 @@ class CompareScreen(Screen[None]):
         for key, label in [*STATS_COLUMNS, *((name, name) for name in fields)]:
             table.add_column(header(label, key, self.sort), key=key)
         labels = group_labels(runs)
+        roles = dict(zip((folder.name for folder in self.runs[:2]), "AB", strict=False))
         lines = self._line_of_run()
         for run in sort_runs(runs, self.sort):
             marker, _, color = style_of(lines.get(run.name, 0))
             label = Text.assemble((f"{marker} ", f"bold {color}"), labels[run.name])
+            if run.name in roles:
+                label.append(f" [{roles[run.name]}]", style="bold")
             table.add_row(*stats_cells(run, label, fields), key=run.name)
         table.move_cursor(row=row, animate=False)
 
@@ -202,6 +207,19 @@ class CompareScreen(Screen[None]):
             self.notify("Browsing one run against another needs two runs.", severity="warning")
             return
         self.post_message(self.BrowseRequested(self.runs[0], self.runs[1]))
+
+    def action_make_a(self) -> None:
+        table = self.query_one("#compare-table", SteadyTable)
+        if self.data is None or not table.row_count:
+            return
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        chosen = next(folder for folder in self.runs if folder.name == name)
+        if chosen is self.runs[0]:
+            return
+        rest = [folder for folder in self.runs[1:] if folder is not chosen]
+        self.runs = [chosen, self.runs[0], *rest]
+        self._show_table()  # the A and B tags at once; the per-class table once read
+        self.read()
 
     def action_reload(self) -> None:
         self.read()
