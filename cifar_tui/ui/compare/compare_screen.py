@@ -42,7 +42,7 @@ REREAD_SECONDS = 10.0
 
 
 class CompareScreen(Screen[None]):
-    """The comparison of `runs` (two or more run folders; A and B are the first two, `a` reorders)."""
+    """The comparison of `runs` (two or more run folders; A and B are the first two)."""
 
     HELP_TITLE = "Compare keys"
     BINDINGS = [
