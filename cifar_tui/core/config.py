@@ -117,9 +117,12 @@ class TrainConfig:
     up heads and on odd epochs if not (airbench94's alternating flips), instead of a fresh coin
     per epoch."""
     jpeg_augment: float = _knob(0.0, "share of training images JPEG-compressed", "[0, 1]")
-    """Share of training images JPEG-compressed and decoded at a random quality from 40 to 95
-    before the other augmentation (core/training/jpeg_augment.py), for accuracy on JPEG
-    images; 0 = off."""
+    """Share of training images JPEG-compressed and decoded at a random quality from
+    jpeg_min_quality to 95 before the other augmentation (core/training/jpeg_augment.py), for
+    accuracy on JPEG images; 0 = off."""
+    jpeg_min_quality: int = _knob(40, "lowest quality jpeg_augment draws (to 95)", "[1, 95]")
+    """40 spans CIFAR-10-C's JPEG severities (80 down to 40); a higher floor spends less of the
+    network on heavy artifacts (BENCHMARKS.md: the JPEG option's clean cost)."""
     tta: str = _knob("off", "test-time augmentation in model.keras", "off|flip|flip-translate")
     """Views averaged at test time, built into model.keras (core/training/tta.py): the image and
     its mirror (flip), plus both shifted one pixel (flip-translate, airbench94's 6 views). The

@@ -64,6 +64,8 @@ OUT_OF_RANGE = [
     ("bias_lr_scale", 0.0, "bias_lr_scale must be > 0 and <= 1000 (got 0.0)"),
     ("bias_lr_scale", 1001.0, "bias_lr_scale must be > 0 and <= 1000 (got 1001.0)"),
     ("jpeg_augment", 1.5, "jpeg_augment must be >= 0 and <= 1 (got 1.5)"),
+    ("jpeg_min_quality", 0, "jpeg_min_quality must be >= 1 and <= 95 (got 0)"),
+    ("jpeg_min_quality", 96, "jpeg_min_quality must be >= 1 and <= 95 (got 96)"),
     ("tta", "five-crop", "tta must be one of off, flip, flip-translate (got 'five-crop')"),
     ("seed", -1, "seed must be >= 0 and <= 2147483647 (got -1)"),
     ("seed", 2**31, "seed must be >= 0 and <= 2147483647 (got 2147483648)"),

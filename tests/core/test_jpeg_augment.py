@@ -50,3 +50,19 @@ def test_a_compressed_image_is_close_to_pillows_at_a_quality_in_range() -> None:
     for index, image in enumerate(out.astype(int)):
         nearest = min(np.abs(image - r[index]).mean() for r in renderings.values())
         assert nearest < 0.5 * np.abs(image - images[index]).mean()
+
+
+@pytest.mark.parametrize(("lowest", "nearest_at_least"), [(40, 40), (90, 85)])
+def test_the_quality_floor(lowest: int, nearest_at_least: int) -> None:
+    """With a floor of 90 every image is nearest to one of Pillow's renderings at 85 or above;
+    with 40 the qualities spread down to the floor."""
+    images = smooth_images(24)
+    out = jpeg_some(tf.constant(images), tf.constant([2, 9], tf.int64), 1.0, lowest).numpy()
+    renderings = {q: jpeg(images, q).astype(int) for q in range(40, 96, 5)}
+    nearest = [
+        min(renderings, key=lambda q: np.abs(image - renderings[q][index]).mean())
+        for index, image in enumerate(out.astype(int))
+    ]
+    assert min(nearest) >= nearest_at_least
+    if lowest == 40:
+        assert min(nearest) < 60

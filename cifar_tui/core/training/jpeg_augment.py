@@ -3,7 +3,7 @@
 A network trained only on clean images loses points on JPEG-compressed ones (a WRN-28-10 loses
 17 on CIFAR-10-C's JPEG average); seeing some compressed images in training closes most of that
 gap at little cost on clean ones (BENCHMARKS.md, issue 16). The qualities span CIFAR-10-C's JPEG
-severities (80 down to 40) and above.
+severities (80 down to 40) and above by default; `jpeg_min_quality` raises the floor.
 
 Encoding runs on the CPU (TensorFlow has no device kernel for it), so it happens in the input
 pipeline before the rest of the augmentation, on either side of `augment_on`; which images and
@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-QUALITY_RANGE = (40, 95)
-"""Lowest and highest JPEG quality drawn (inclusive)."""
+HIGHEST_QUALITY = 95
+"""The highest JPEG quality drawn; the lowest is the config's jpeg_min_quality."""
 
 
-def jpeg_some(images: tf.Tensor, seed: tf.Tensor, fraction: float) -> tf.Tensor:
+def jpeg_some(images: tf.Tensor, seed: tf.Tensor, fraction: float, lowest: int = 40) -> tf.Tensor:
     """A uint8 batch (B, H, W, 3) with about `fraction` of its images JPEG round-tripped, each
-    at its own quality from QUALITY_RANGE; the choices are stateless draws from `seed`."""
+    at its own quality from `lowest` to HIGHEST_QUALITY (inclusive); the choices are stateless
+    draws from `seed`."""
     batch = tf.shape(images)[0]
     seeds = tf.random.experimental.stateless_split(tf.stack([seed[0], seed[1] ^ 0x4A504547]), 2)
     chosen = tf.random.stateless_uniform([batch], seeds[0]) < fraction
-    low, high = QUALITY_RANGE
-    qualities = tf.random.stateless_uniform([batch], seeds[1], low, high + 1, dtype=tf.int32)
+    qualities = tf.random.stateless_uniform(
+        [batch], seeds[1], lowest, HIGHEST_QUALITY + 1, dtype=tf.int32
+    )
 
     def one(args: tuple[tf.Tensor, tf.Tensor, tf.Tensor]) -> tf.Tensor:
         image, pick, quality = args

@@ -166,6 +166,7 @@ def augmentation_of(config: TrainConfig) -> pipeline.Augmentation:
         cutout=config.cutout,
         alternating_flip=config.alternating_flip,
         jpeg_fraction=config.jpeg_augment,
+        jpeg_min_quality=config.jpeg_min_quality,
     )
 
 

@@ -34,6 +34,8 @@ class Augmentation:
     """With horizontal_flip: airbench's alternating flips instead of a fresh coin per batch."""
     jpeg_fraction: float = 0.0
     """Share of images JPEG round-tripped first (jpeg_augment.py); on the CPU either way."""
+    jpeg_min_quality: int = 40
+    """The lowest quality of those round trips (to 95)."""
 
     @property
     def needs_transform(self) -> bool:
@@ -52,7 +54,7 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation
     The recipe's ImageDataGenerator filled with the nearest edge pixel; pad-and-crop reflects.
     """
     if augmentation.jpeg_fraction:
-        images = jpeg_some(images, seed, augmentation.jpeg_fraction)
+        images = jpeg_some(images, seed, augmentation.jpeg_fraction, augmentation.jpeg_min_quality)
     draws = augmentation_draws(tf.shape(images), seed, augmentation)
     return apply_augmentation(images, draws, augmentation)
 
@@ -185,7 +187,9 @@ def training_dataset(
         batch_labels = tf.one_hot(tf.gather(all_labels, index), NUM_CLASSES)
         batch_seed = tf.stack([tf.cast(seed, tf.int64) + 1, epoch * 1_000_003 + step])
         if augmentation.jpeg_fraction:  # CPU-only ops: here, before the rest, in both modes
-            batch_images = jpeg_some(batch_images, batch_seed, augmentation.jpeg_fraction)
+            batch_images = jpeg_some(
+                batch_images, batch_seed, augmentation.jpeg_fraction, augmentation.jpeg_min_quality
+            )
         draws = augmentation_draws(tf.shape(batch_images), batch_seed, augmentation)
         if first_flips is not None:
             draws = with_alternating_flips(draws, first_flips, index, epoch)
