@@ -38,6 +38,8 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", default="../shared/data")
     args = parser.parse_args()
+    if args.baseline and Path(args.baseline).name not in {path.name for path in args.runs}:
+        parser.error(f"--baseline {args.baseline} is not one of the runs given: add it to them")
     data = load_data(args.data_dir)
     compressed = jpeg(data.x_test, REFERENCE_JPEG_QUALITY)
     measured: dict[tuple[str, str], tuple[float, float, float]] = {}

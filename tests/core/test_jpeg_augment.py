@@ -28,16 +28,16 @@ def changed(out: np.ndarray, images: np.ndarray) -> np.ndarray:
 )
 def test_the_share_of_images_compressed(fraction: float, low: int, high: int) -> None:
     images = smooth_images(200)
-    out = jpeg_some(tf.constant(images), tf.constant([3, 4], tf.int64), fraction).numpy()
+    out = jpeg_some(tf.constant(images), tf.constant([3, 4], tf.int64), fraction, 40).numpy()
     assert out.dtype == np.uint8 and out.shape == images.shape
     assert low <= changed(out, images).sum() <= high
 
 
 def test_the_draws_are_stateless() -> None:
     images = tf.constant(smooth_images(64))
-    first = jpeg_some(images, tf.constant([1, 2], tf.int64), 0.5).numpy()
-    again = jpeg_some(images, tf.constant([1, 2], tf.int64), 0.5).numpy()
-    other = jpeg_some(images, tf.constant([1, 3], tf.int64), 0.5).numpy()
+    first = jpeg_some(images, tf.constant([1, 2], tf.int64), 0.5, 40).numpy()
+    again = jpeg_some(images, tf.constant([1, 2], tf.int64), 0.5, 40).numpy()
+    other = jpeg_some(images, tf.constant([1, 3], tf.int64), 0.5, 40).numpy()
     assert np.array_equal(first, again) and not np.array_equal(first, other)
 
 
@@ -45,17 +45,18 @@ def test_a_compressed_image_is_close_to_pillows_at_a_quality_in_range() -> None:
     """TensorFlow's encoder (training) against Pillow's (the corrupted test sets): each changed
     image lies nearer to one of Pillow's renderings in 40-95 than to the original."""
     images = smooth_images(8)
-    out = jpeg_some(tf.constant(images), tf.constant([8, 8], tf.int64), 1.0).numpy()
+    out = jpeg_some(tf.constant(images), tf.constant([8, 8], tf.int64), 1.0, 40).numpy()
     renderings = {q: jpeg(images, q).astype(int) for q in range(40, 96, 5)}
     for index, image in enumerate(out.astype(int)):
         nearest = min(np.abs(image - r[index]).mean() for r in renderings.values())
         assert nearest < 0.5 * np.abs(image - images[index]).mean()
 
 
-@pytest.mark.parametrize(("lowest", "nearest_at_least"), [(40, 40), (90, 85)])
-def test_the_quality_floor(lowest: int, nearest_at_least: int) -> None:
-    """With a floor of 90 every image is nearest to one of Pillow's renderings at 85 or above;
-    with 40 the qualities spread down to the floor."""
+@pytest.mark.parametrize(("lowest", "lowest_seen"), [(40, range(40, 60)), (90, range(85, 96))])
+def test_the_quality_floor(lowest: int, lowest_seen: range) -> None:
+    """Which of Pillow's renderings (40-95, every 5) each compressed image is nearest to: the
+    lowest of those lies near the floor (24 draws: with a floor of 40 some land below 60, with
+    90 none below 85)."""
     images = smooth_images(24)
     out = jpeg_some(tf.constant(images), tf.constant([2, 9], tf.int64), 1.0, lowest).numpy()
     renderings = {q: jpeg(images, q).astype(int) for q in range(40, 96, 5)}
@@ -63,6 +64,4 @@ def test_the_quality_floor(lowest: int, nearest_at_least: int) -> None:
         min(renderings, key=lambda q: np.abs(image - renderings[q][index]).mean())
         for index, image in enumerate(out.astype(int))
     ]
-    assert min(nearest) >= nearest_at_least
-    if lowest == 40:
-        assert min(nearest) < 60
+    assert min(nearest) in lowest_seen

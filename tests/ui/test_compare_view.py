@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 from run_fixtures import fake_predictions, write_run
 from textual.pilot import Pilot
+from textual.widgets import Static
 from ui_support import settle, until_screen_stable, wait_for
 
 from cifar_tui.app import CifarApp
@@ -186,32 +189,47 @@ async def test_browse_a_against_b_right_in_a_wrong_in_b(
         assert isinstance(pilot.app.screen, CompareScreen)
 
 
+@pytest.mark.parametrize(
+    ("cursor", "a", "b"),
+    [(SEED0, SEED0, FASTER),  # a third run becomes A, the old A B
+     (SEED1, SEED1, FASTER)],  # B becomes A: the two swap
+)  # fmt: skip
 async def test_a_makes_the_run_under_the_cursor_a(
-    app_factory: Callable[..., CifarApp], compare_dir: Path
+    app_factory: Callable[..., CifarApp], compare_dir: Path, cursor: str, a: str, b: str
 ) -> None:
     app = app_factory(models_dir=compare_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_comparison(pilot, "space", "down", "space", "down", "space", "c")
         table = screen.query_one("#compare-table", SteadyTable)
+        labels = {SEED0: "lr0.001-seed0", SEED1: "lr0.001-seed1", FASTER: "lr0.01-seed0"}
 
         def tags() -> dict[str, str]:
             names = (str(table.get_cell_at((row, 0))) for row in range(table.row_count))
             return {name.split()[1]: name.split()[2] for name in names if name.endswith("]")}
 
-        assert [run.name for run in screen.runs] == [FASTER, SEED1, SEED0]
-        assert tags() == {"lr0.01-seed0": "[A]", "lr0.001-seed1": "[B]"}
+        def markers() -> dict[str, str]:  # each run's line keeps its marker
+            return {str(table.get_cell_at((row, 0))).split()[1]: str(table.get_cell_at((row, 0)))[0]
+                    for row in range(table.row_count)}  # fmt: skip
+
+        assert tags() == {labels[FASTER]: "[A]", labels[SEED1]: "[B]"}
+        before = markers()
         rows = [str(row.key.value) for row in table.ordered_rows]
-        table.move_cursor(row=rows.index(SEED0))
+        table.move_cursor(row=rows.index(cursor))
         await pilot.press("a")
-        assert [run.name for run in screen.runs] == [SEED0, FASTER, SEED1]
-        assert tags() == {"lr0.001-seed0": "[A]", "lr0.01-seed0": "[B]"}
+        assert tags() == {labels[a]: "[A]", labels[b]: "[B]"}
+        assert [run.name for run in screen.runs] == [FASTER, SEED1, SEED0]  # the order stays
         await wait_for(pilot, lambda: screen.data is not None and screen.data.classes is not None
-                       and screen.data.classes.names == (SEED0, FASTER))  # fmt: skip
+                       and screen.data.classes.names == (a, b))  # fmt: skip
+        assert markers() == before
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(screen.query_one("#compare-classes-table", Static).content)
+        classes = console.export_text()
+        assert f"A {a}" in classes and f"B {b}" in classes
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, VersusScreen))
         browser = pilot.app.screen.query_one(VersusBrowser)
         await wait_for(pilot, lambda: browser.data.run is not None)
-        assert (browser.data.run.name, browser.other.name) == (SEED0, FASTER)
+        assert (browser.data.run.name, browser.other.name) == (a, b)
 
 
 def test_the_versus_filter_refuses_another_test_set() -> None:

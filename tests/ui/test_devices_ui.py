@@ -86,6 +86,23 @@ async def test_the_form_shows_each_gpu_beside_devices(
         assert "devices 1,3 names 2 GPUs but strategy one-device" in form.problems[0].message
 
 
+async def test_eight_gpus_wrap_between_entries_in_a_narrow_form(
+    app_factory: Callable[..., CifarApp],
+) -> None:
+    gpus = [FakeGpu(utilization_percent=90 - 10 * i, memory_used_bytes=(70 - 8 * i) * GIB)
+            for i in range(8)]  # fmt: skip
+    app = app_factory(start_screen="config", gpu_monitor=GpuMonitor(nvml_module=FakeNvml(gpus)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query("#devices-hint")))
+        hint = app.screen.query_one("#devices-hint", Static)
+        await wait_for(pilot, lambda: "auto picks GPU7" in str(hint.content))
+        lines = str(hint.content).split("\n")
+        assert len(lines) == hint.size.height > 2  # all shown, none folded mid-entry
+        entries = [entry for line in lines for entry in line.split(" · ")]
+        assert entries[0] == "auto picks GPU7" and len(entries) == 9
+        assert all(entry.startswith(f"GPU{i} ") for i, entry in enumerate(entries[1:]))
+
+
 async def test_without_a_gpu_the_form_says_so(app_factory: Callable[..., CifarApp]) -> None:
     app = app_factory(start_screen="config")  # NVML missing, as on this machine
     async with app.run_test(size=(80, 24)) as pilot:

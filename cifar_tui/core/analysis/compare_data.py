@@ -112,14 +112,21 @@ class ComparisonData:
 
     runs: list[RunCurves]
     classes: ClassComparison | None
-    """Of the first two runs (None with fewer than two)."""
+    """Of runs A and B (None with fewer than two runs)."""
 
 
-def read_comparison(folders: Sequence[RunFolder], classes: int = 10) -> ComparisonData:
-    """Curves and settings of every run, per-class accuracy of the first two."""
+def read_comparison(
+    folders: Sequence[RunFolder],
+    classes: int = 10,
+    pair: tuple[RunFolder, RunFolder] | None = None,
+) -> ComparisonData:
+    """Curves and settings of every run, per-class accuracy of `pair` (A, B; by default the
+    first two folders)."""
     runs = [read_curves(folder) for folder in folders]
-    pair = None
-    if len(folders) >= 2:
-        (a, _), (b, _) = (read_predictions(folder) for folder in folders[:2])
-        pair = compare_classes((folders[0].name, folders[1].name), a, b, classes)
-    return ComparisonData(runs, pair)
+    if pair is None and len(folders) >= 2:
+        pair = (folders[0], folders[1])
+    comparison = None
+    if pair is not None:
+        (a, _), (b, _) = (read_predictions(folder) for folder in pair)
+        comparison = compare_classes((pair[0].name, pair[1].name), a, b, classes)
+    return ComparisonData(runs, comparison)

@@ -18,7 +18,7 @@ HIGHEST_QUALITY = 95
 """The highest JPEG quality drawn; the lowest is the config's jpeg_min_quality."""
 
 
-def jpeg_some(images: tf.Tensor, seed: tf.Tensor, fraction: float, lowest: int = 40) -> tf.Tensor:
+def jpeg_some(images: tf.Tensor, seed: tf.Tensor, fraction: float, lowest: int) -> tf.Tensor:
     """A uint8 batch (B, H, W, 3) with about `fraction` of its images JPEG round-tripped, each
     at its own quality from `lowest` to HIGHEST_QUALITY (inclusive); the choices are stateless
     draws from `seed`."""

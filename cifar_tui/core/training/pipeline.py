@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from cifar_tui.core.config import TrainConfig
 from cifar_tui.core.data import host_memory
 from cifar_tui.core.training.jpeg_augment import jpeg_some
 
@@ -34,7 +35,7 @@ class Augmentation:
     """With horizontal_flip: airbench's alternating flips instead of a fresh coin per batch."""
     jpeg_fraction: float = 0.0
     """Share of images JPEG round-tripped first (jpeg_augment.py); on the CPU either way."""
-    jpeg_min_quality: int = 40
+    jpeg_min_quality: int = TrainConfig.jpeg_min_quality
     """The lowest quality of those round trips (to 95)."""
 
     @property

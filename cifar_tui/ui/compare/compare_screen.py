@@ -71,6 +71,9 @@ class CompareScreen(Screen[None]):
     def __init__(self, runs: list[RunFolder]) -> None:
         super().__init__()
         self.runs = runs
+        self.pair = (runs[0], runs[1]) if len(runs) >= 2 else None
+        """Runs A and B: the first two, until `a` picks another A (the runs keep their order,
+        so each keeps its line's colour and marker)."""
         self.data: ComparisonData | None = None
         self.metric = METRICS[0]
         self.smooth = False
@@ -106,12 +109,14 @@ class CompareScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def read(self) -> None:
         """Read every run's curves and A's and B's predictions (in a thread)."""
-        self.post_message(self._Read(read_comparison(self.runs, len(CLASS_NAMES))))
+        self.post_message(self._Read(read_comparison(self.runs, len(CLASS_NAMES), self.pair)))
 
     def on_compare_screen__read(self, message: _Read) -> None:
         old, self.data = self.data, message.data
-        if old is None or old.runs != message.data.runs:  # a run still training, or a new A
+        if old is None or old.runs != message.data.runs:  # a run still training moved on
             self._show()
+        elif _pair_names(old) != _pair_names(message.data):  # a new A
+            self._show_classes()
 
     @property
     def loaded(self) -> bool:
@@ -122,6 +127,9 @@ class CompareScreen(Screen[None]):
         self._show_title()
         self._show_curves()
         self._show_table()
+        self._show_classes()
+
+    def _show_classes(self) -> None:
         data = self.data
         classes = self.query_one("#compare-classes-table", Static)
         classes.update(classes_table(data.classes if data else None, CLASS_NAMES))
@@ -162,7 +170,7 @@ class CompareScreen(Screen[None]):
         for key, label in [*STATS_COLUMNS, *((name, name) for name in fields)]:
             table.add_column(header(label, key, self.sort), key=key)
         labels = group_labels(runs)
-        roles = dict(zip((folder.name for folder in self.runs[:2]), "AB", strict=False))
+        roles = dict(zip((folder.name for folder in self.pair or ()), "AB", strict=True))
         lines = self._line_of_run()
         for run in sort_runs(runs, self.sort):
             marker, _, color = style_of(lines.get(run.name, 0))
@@ -203,23 +211,27 @@ class CompareScreen(Screen[None]):
         self.toggle_class("-show-classes")
 
     def action_browse(self) -> None:
-        if len(self.runs) < 2:
+        if self.pair is None:
             self.notify("Browsing one run against another needs two runs.", severity="warning")
             return
-        self.post_message(self.BrowseRequested(self.runs[0], self.runs[1]))
+        self.post_message(self.BrowseRequested(*self.pair))
 
     def action_make_a(self) -> None:
         table = self.query_one("#compare-table", SteadyTable)
         if self.data is None or not table.row_count:
             return
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        chosen = next(folder for folder in self.runs if folder.name == name)
-        if chosen is self.runs[0]:
+        chosen = next((folder for folder in self.runs if folder.name == name), None)
+        if chosen is None or self.pair is None or chosen is self.pair[0]:
             return
-        rest = [folder for folder in self.runs[1:] if folder is not chosen]
-        self.runs = [chosen, self.runs[0], *rest]
+        self.pair = (chosen, self.pair[0])
         self._show_table()  # the A and B tags at once; the per-class table once read
         self.read()
 
     def action_reload(self) -> None:
         self.read()
+
+
+def _pair_names(data: ComparisonData) -> tuple[str, str] | None:
+    """The names of the runs whose per-class accuracy `data` holds (A, B)."""
+    return data.classes.names if data.classes is not None else None

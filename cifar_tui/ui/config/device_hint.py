@@ -38,7 +38,7 @@ def hint_text(status: GpuStatus | None, devices: str) -> str:
         if missing:
             return f"no GPU {missing[0]} here! {text}"
     best = pick_gpu(status.gpus)
-    if chosen == "auto" and best is not None:  # first: eight GPUs wrap to three lines
+    if chosen == "auto" and best is not None:  # first: it leads however the GPUs wrap
         text = f"auto picks GPU{best.index} · {text}"
     return text
 
