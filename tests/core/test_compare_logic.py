@@ -328,6 +328,24 @@ def test_read_curves_and_comparison_from_run_folders(tmp_path: Path) -> None:
     assert data.classes.difference is not None and not np.any(data.classes.difference)
 
 
+def test_a_key_an_older_run_leaves_out_compares_as_its_preset_sets_it(tmp_path: Path) -> None:
+    old = write_run(tmp_path, "old", "finished", 2, 2)
+    new = write_run(tmp_path, "new", "finished", 2, 2)
+    config = old.config_path.read_text()
+    assert "jpeg_min_quality" not in config  # as a run from before the field was
+    for quality, differing in [(40, []), (60, ["jpeg_min_quality"])]:
+        new.config_path.write_text(f"{config}jpeg_min_quality = {quality}\n")
+        runs = [read_curves(old), read_curves(new)]
+        assert runs[0].config["jpeg_min_quality"] == 40  # from the recipe-2018 preset
+        assert differing_fields([run.config for run in runs]) == differing
+
+
+def test_a_config_of_an_unknown_preset_is_read_as_written(tmp_path: Path) -> None:
+    run = write_run(tmp_path, "odd", "finished", 2, 2)
+    run.config_path.write_text('preset = "from-the-future"\nepochs = 2\n')
+    assert read_curves(run).config == {"preset": "from-the-future", "epochs": 2}
+
+
 def test_a_run_without_events_has_no_curves(tmp_path: Path) -> None:
     run = write_run(tmp_path, "new", "created", 0, 5)
     found = read_curves(run)

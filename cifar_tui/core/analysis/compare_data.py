@@ -6,6 +6,7 @@ without events has no curves, one without predictions.npz a one-line note instea
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ else:  # Python 3.10: the same parser, published as tomli
 
 from cifar_tui.core.analysis.compare import METRICS, RunCurves
 from cifar_tui.core.analysis.predictions import comparable, confusion_matrix, per_class_accuracy
+from cifar_tui.core.config import DEFAULT_PRESET
 from cifar_tui.core.errors import UserError
+from cifar_tui.core.presets import preset
 from cifar_tui.core.rundir.artifacts import Predictions, load_predictions
 from cifar_tui.core.rundir.event_types import EpochEnded, RunStarted
 from cifar_tui.core.rundir.events import read_events
@@ -35,6 +38,16 @@ def read_config(run: RunFolder) -> dict[str, Any]:
         return {}
 
 
+def with_preset_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with the keys it leaves out taken from its preset, as training reads it: a run
+    from before a field existed then compares equal on it, not as missing against the default."""
+    try:
+        defaults = dataclasses.asdict(preset(str(config.get("preset", DEFAULT_PRESET))))
+    except UserError:  # a preset this version does not know
+        return config
+    return {**defaults, **config}
+
+
 def read_curves(run: RunFolder) -> RunCurves:
     """The run's epochs (a resumed epoch replaces the old one) and its settings."""
     try:
@@ -45,6 +58,8 @@ def read_curves(run: RunFolder) -> RunCurves:
     if not config:
         started = next((event for event in events if isinstance(event, RunStarted)), None)
         config = dict(getattr(started, "config", None) or {})
+    if config:
+        config = with_preset_defaults(config)
     by_epoch: dict[int, EpochEnded] = {}
     for event in events:
         if isinstance(event, EpochEnded):
