@@ -138,6 +138,7 @@ def test_the_queue_verbs(tmp_path: Path, trainer_log: Path, capsys) -> None:
     models = tmp_path / "models"
     busy = RunFolder(models / "by-hand")
     busy.path.mkdir(parents=True)
+    busy.config_path.write_text('preset = "fast"\n')  # a run (a bare locked folder is none)
     with RunLock(busy.lock_path):  # the CPU is taken: queued runs wait
         base = ["--models-dir", str(models)]
         for name in ("one", "two", "three"):
