@@ -4,8 +4,10 @@
 needs (clean, and every image JPEG-compressed at quality 75 by Pillow, as the corruption set's
 q75 row is made), over the whole test set, through each run's model.keras as saved, test-time
 views included, and for a model with test-time views also through its single view (a row of
-its own). Prints one row per model and, with `--baseline RUN` (a name or a path), each row's
-clean cost against the baseline's row of the same kind.
+its own); `--levels off,flip,flip-translate` measures each model at each of those test-time
+augmentation levels instead (the saved weights, wrapped as `--tta LEVEL` would save them).
+Prints one row per model and level and, with `--baseline RUN` (a name or a path), each row's
+clean cost against the baseline's row at the same level.
 
     .venv/bin/python bench/jpeg_gap.py /work/runs/airbench94-30 /work/runs/airbench94-jpeg50 \\
         --baseline airbench94-30 --data-dir ../shared/data
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from benchkit import markdown_table
 
@@ -37,6 +40,12 @@ def main() -> None:
         "--baseline", help="the run whose clean accuracy the others' is compared to"
     )
     parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument(
+        "--levels",
+        type=_levels,
+        help="comma-separated test-time augmentation levels to measure each model at "
+        f"({', '.join(tta.TTA_LEVELS)}); default: the model's own, and off when it has views",
+    )
     args = parser.parse_args()
     if args.baseline and Path(args.baseline).name not in {path.name for path in args.runs}:
         parser.error(f"--baseline {args.baseline} is not one of the runs given: add it to them")
@@ -45,11 +54,7 @@ def main() -> None:
     measured: dict[tuple[str, str], tuple[float, float, float]] = {}
     for path in args.runs:
         model = inference.load_model(RunFolder(path).model_path)
-        views = {tta.tta_level(model): model}
-        single = tta.single_view(model)
-        if single is not None:
-            views["single view"] = single
-        for kind, viewed in views.items():
+        for kind, viewed in _views(model, args.levels).items():
             start = time.perf_counter()
             clean = inference.evaluate(viewed, data.x_test, data.y_test).accuracy
             q75 = inference.evaluate(viewed, compressed, data.y_test).accuracy
@@ -73,6 +78,31 @@ def main() -> None:
     print(f"{len(data.y_test)} test images; goal: gap <= {100 * GOAL_GAP:g} points at a clean cost "
           f"<= {100 * GOAL_COST:g}\n")  # fmt: skip
     print(markdown_table(header, rows))
+
+
+def _levels(text: str) -> list[str]:
+    levels = [level.strip() for level in text.split(",") if level.strip()]
+    unknown = [level for level in levels if level not in tta.TTA_LEVELS]
+    if unknown or not levels:
+        raise argparse.ArgumentTypeError(
+            f"unknown level {', '.join(unknown) or '(none)'}: use {', '.join(tta.TTA_LEVELS)}"
+        )
+    return levels
+
+
+def _views(model: Any, levels: list[str] | None) -> dict[str, Any]:
+    """The model through each view set to measure, by row label ("single view" for off)."""
+    single = tta.single_view(model)
+    if levels is None:
+        views = {tta.tta_level(model): model}
+        if single is not None:
+            views["single view"] = single
+        return views
+    network = single if single is not None else model
+    return {
+        ("single view" if level == "off" else level): tta.with_tta(network, level)
+        for level in levels
+    }
 
 
 def _baseline_clean(

@@ -75,6 +75,13 @@ def test_flip_translate_model_averages_the_logits_of_six_views(tmp_path: Path) -
     np.testing.assert_allclose(
         single.predict(images, verbose=0), net.predict(images, verbose=0), rtol=1e-5, atol=1e-6
     )
+    # A saved model's network can be wrapped at another level (bench/jpeg_gap.py --levels).
+    np.testing.assert_allclose(
+        tta.with_tta(single, "flip").predict(images, verbose=0),
+        tta.with_tta(net, "flip").predict(images, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_flip_level_and_off() -> None:

@@ -80,7 +80,9 @@ def single_view(model: keras.Model) -> keras.Model | None:
         logits = model.get_layer(SINGLE_VIEW_NAME)
     except ValueError:
         return None
-    probabilities = keras.layers.Activation("softmax", dtype="float32")(logits.output)
+    probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(
+        logits.output
+    )
     return keras.Model(logits.inputs, probabilities)
 
 
