@@ -140,7 +140,7 @@ def main() -> None:
     targets = [float(target) for target in args.targets.split(",")]
     pauses = parse_pauses(",".join(args.pauses))
     heads = " | ".join(f"{100 * target:.0f}%: epoch, minutes" for target in targets)
-    print(f"| run | preset | epochs | best epoch | final | {heads} | median s/epoch |")
+    print(f"| run | preset | epochs | best epoch's accuracy | final | {heads} | median s/epoch |")
     print("|---|---|---|---|---|" + "---|" * (len(targets) + 1))
     plt.clear_figure()
     plt.plotsize(100, 25)
